@@ -1,0 +1,1 @@
+"""One module per `w2v` subcommand; each exposes `register(subparsers)`."""

@@ -1,0 +1,5 @@
+rule evaluate:
+    output:
+        report="results/similarity_report.md",
+    shell:
+        "w2v evaluate"

@@ -1,0 +1,1 @@
+# Text stages: segment -> clean -> vocab -> pairs (to be written).
