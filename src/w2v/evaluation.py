@@ -1,0 +1,122 @@
+"""Measures of vector quality: alias retrieval and word analogies.
+
+Alias retrieval (file format: one group a line, words separated by whitespace, ``#`` starts a
+comment). For every group word ``w`` in the vocabulary that has at least one other member in the
+vocabulary, all vocabulary words except ``w`` are ranked by cosine similarity to ``w``; the rank
+of the best-ranked other member is ``w``'s rank (1 = the nearest word). Ties count in the query's
+favour: the rank is 1 + the number of non-members strictly more similar than that member.
+hit@k is the fraction of evaluated words with rank <= k, MRR the mean of 1 / rank, coverage the
+fraction of the group words found in the vocabulary.
+
+Analogies (3CosAdd, 3CosMul) are scored by `analogy_scores` below.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from w2v.errors import UserError
+from w2v.vectors import KeyedVectors
+
+logger = logging.getLogger(__name__)
+
+# Queries scored per matrix product; bounds memory at CHUNK x vocabulary floats.
+CHUNK = 512
+
+
+def read_lines(path: str | os.PathLike, what: str) -> list[str]:
+    """The lines of a UTF-8 text file, with a UserError naming the file when it cannot be read."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: {what} file not found; check the path in config eval section") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, expected a {what} file") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not valid UTF-8 (byte {exc.start}); save the {what} file as UTF-8") from None
+
+
+def load_alias_groups(path: str | os.PathLike) -> list[list[str]]:
+    """Alias groups from `path`: one group a line, duplicates within a group dropped.
+
+    Blank lines and text after ``#`` are ignored. A line with a single word is an error (a group
+    needs two names to test anything), as is a file with no group at all.
+    """
+    groups: list[list[str]] = []
+    for line_no, line in enumerate(read_lines(path, "alias groups"), start=1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        group = list(dict.fromkeys(words))
+        if len(group) < 2:
+            raise UserError(
+                f"{path}, line {line_no}: a group needs at least two different words, found {group}; "
+                "add the other names of this character or remove the line"
+            )
+        groups.append(group)
+    if not groups:
+        raise UserError(f"{path}: no alias groups found; write one group of names a line")
+    return groups
+
+
+def alias_ranks(kv: KeyedVectors, groups: list[list[str]]) -> list[dict[str, int | None]]:
+    """For each group, each word's rank (None when it or all its partners are out of vocabulary)."""
+    queries: list[tuple[int, int, list[int]]] = []  # (group index, query row, partner rows)
+    result: list[dict[str, int | None]] = []
+    for g, group in enumerate(groups):
+        rows = {w: kv.key_to_index[w] for w in group if w in kv}
+        result.append({w: None for w in group})
+        for w, row in rows.items():
+            partners = [r for other, r in rows.items() if other != w]
+            if partners:
+                queries.append((g, row, partners))
+    unit = kv.unit_vectors
+    for start in range(0, len(queries), CHUNK):
+        chunk = queries[start : start + CHUNK]
+        q_rows = np.array([row for _, row, _ in chunk])
+        sims = unit[q_rows] @ unit.T
+        sims[np.arange(len(chunk)), q_rows] = -np.inf  # the query word itself is not ranked
+        best = np.array([sims[i, partners].max() for i, (_, _, partners) in enumerate(chunk)])
+        ranks = 1 + (sims > best[:, None]).sum(axis=1)
+        for (g, row, _), rank in zip(chunk, ranks):
+            result[g][kv.index_to_key[row]] = int(rank)
+    return result
+
+
+def _summary(ranks: list[int | None], n_words: int, n_known: int, topn: int) -> dict:
+    got = np.array([r for r in ranks if r is not None], dtype=np.float64)
+    return {
+        f"hit_at_{topn}": float((got <= topn).mean()) if got.size else None,
+        "mrr": float((1.0 / got).mean()) if got.size else None,
+        "coverage": n_known / n_words if n_words else 0.0,
+        "evaluated": int(got.size),
+    }
+
+
+def alias_metrics(kv: KeyedVectors, groups: list[list[str]], topn: int = 10) -> dict:
+    """hit@topn, MRR, coverage and evaluated count, overall and per group (see the module docstring).
+
+    The hit key is named after `topn` (``hit_at_10`` by default). Metrics of a group (or of the whole
+    set) with no evaluated word are None. Each `per_group` entry also holds ``words`` and ``ranks``
+    (word -> rank or None).
+    """
+    if topn < 1:
+        raise ValueError(f"topn must be at least 1, got {topn}")
+    all_ranks = alias_ranks(kv, groups)
+    per_group = []
+    for group, ranks in zip(groups, all_ranks):
+        entry = _summary(list(ranks.values()), len(group), sum(w in kv for w in group), topn)
+        entry.update(words=list(group), ranks=ranks)
+        per_group.append(entry)
+    flat = [r for ranks in all_ranks for r in ranks.values()]
+    n_words = sum(len(g) for g in groups)
+    n_known = sum(w in kv for g in groups for w in g)
+    total = _summary(flat, n_words, n_known, topn)
+    total["topn"] = topn
+    total["per_group"] = per_group
+    return total

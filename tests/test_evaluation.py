@@ -1,0 +1,99 @@
+"""Alias retrieval metrics on hand-built vectors with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from w2v.errors import UserError
+from w2v.evaluation import alias_metrics, alias_ranks, load_alias_groups
+from w2v.vectors import KeyedVectors
+
+
+def angle_kv(angles: dict[str, float]) -> KeyedVectors:
+    """2-D unit vectors at the given angles (degrees): cosines order by angular distance."""
+    rad = np.deg2rad(list(angles.values()))
+    return KeyedVectors(list(angles), np.stack([np.cos(rad), np.sin(rad)], axis=1))
+
+
+# Angles chosen so every rank is known by hand.
+KV = angle_kv({"a1": 0, "x": 10, "a2": 20, "y": 30, "b1": 90, "b2": 100, "z": 180, "c1": 270})
+GROUPS = [["a1", "a2", "a3"], ["b1", "b2"], ["c1", "c2"]]
+
+
+def test_alias_ranks_known_answers() -> None:
+    ranks = alias_ranks(KV, GROUPS)
+    # a1: x(10) closer than a2(20) -> rank 2; a2: x and y at 10 degrees, a1 at 20 -> rank 3
+    assert ranks[0] == {"a1": 2, "a2": 3, "a3": None}
+    assert ranks[1] == {"b1": 1, "b2": 1}
+    assert ranks[2] == {"c1": None, "c2": None}  # c2 unknown: c1 has no partner
+
+
+def test_alias_metrics_known_answers() -> None:
+    m = alias_metrics(KV, GROUPS, topn=2)
+    assert m["evaluated"] == 4
+    assert m["hit_at_2"] == pytest.approx(3 / 4)
+    assert m["mrr"] == pytest.approx((1 / 2 + 1 / 3 + 1 + 1) / 4)
+    assert m["coverage"] == pytest.approx(5 / 7)
+    a, b, c = m["per_group"]
+    assert a["words"] == ["a1", "a2", "a3"] and a["evaluated"] == 2
+    assert a["hit_at_2"] == pytest.approx(0.5) and a["coverage"] == pytest.approx(2 / 3)
+    assert b["mrr"] == 1.0 and b["hit_at_2"] == 1.0
+    assert c["evaluated"] == 0 and c["mrr"] is None and c["coverage"] == 0.5
+    assert alias_metrics(KV, GROUPS)["hit_at_10"] == 1.0
+
+
+def test_ties_count_in_the_query_s_favour() -> None:
+    # p and n are exactly as similar to q (cosine 0): q's rank is 1, not 2.
+    kv = KeyedVectors(["q", "p", "n", "m"], np.array([[1, 0], [0, 1], [0, -1], [-1, 0]]))
+    assert alias_ranks(kv, [["q", "p"]]) == [{"q": 1, "p": 1}]
+    assert alias_ranks(kv, [["q", "m"]]) == [{"q": 3, "m": 3}]
+
+
+def test_chunking_gives_the_same_ranks(monkeypatch) -> None:
+    rng = np.random.default_rng(0)
+    keys = [f"w{i}" for i in range(60)]
+    kv = KeyedVectors(keys, rng.normal(size=(60, 5)))
+    groups = [keys[i : i + 4] for i in range(0, 40, 4)]
+    whole = alias_ranks(kv, groups)
+    monkeypatch.setattr("w2v.evaluation.CHUNK", 3)
+    assert alias_ranks(kv, groups) == whole
+    # brute force for one word
+    sims = kv.unit_vectors @ kv.unit_vectors[0]
+    order = [keys[i] for i in np.argsort(-sims) if i != 0]
+    assert whole[0]["w0"] == 1 + min(order.index(w) for w in ["w1", "w2", "w3"])
+
+
+def test_load_alias_groups(tmp_path) -> None:
+    path = tmp_path / "aliases.txt"
+    path.write_text("# comment\n\n孙悟空 悟空  行者 # inline\n唐僧\t三藏 唐僧\n", encoding="utf-8")
+    assert load_alias_groups(path) == [["孙悟空", "悟空", "行者"], ["唐僧", "三藏"]]
+
+
+def test_shipped_alias_file_loads() -> None:
+    groups = load_alias_groups("data/eval/xiyouji_aliases.txt")
+    assert groups[0][0] == "孙悟空" and len(groups) >= 7
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a b\n唐僧\n", "line 2: a group needs at least two different words"),
+        ("a a\n", "line 1: a group needs"),
+        ("# nothing\n", "no alias groups"),
+    ],
+)
+def test_bad_alias_files(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "aliases.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=message):
+        load_alias_groups(path)
+
+
+def test_unreadable_alias_files(tmp_path) -> None:
+    with pytest.raises(UserError, match="not found"):
+        load_alias_groups(tmp_path / "missing.txt")
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("孙悟空 悟空".encode("gb18030"))
+    with pytest.raises(UserError, match="UTF-8"):
+        load_alias_groups(path)
