@@ -97,3 +97,99 @@ def test_unreadable_alias_files(tmp_path) -> None:
     path.write_bytes("孙悟空 悟空".encode("gb18030"))
     with pytest.raises(UserError, match="UTF-8"):
         load_alias_groups(path)
+
+
+# ---------------------------------------------------------------------------- analogies
+from w2v.evaluation import COSMUL_EPS, analogy_scores, load_analogies, predict_analogies  # noqa: E402
+
+
+def offset_kv(n_pairs: int = 30, dim: int = 12, noise: float = 0.6, seed: int = 0) -> KeyedVectors:
+    """Pairs x_i, y_i = x_i + shared offset + noise, plus distractors: analogies x_i:y_i::x_j:y_j."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_pairs, dim))
+    y = x + 2.0 * rng.normal(size=dim) + noise * rng.normal(size=(n_pairs, dim))
+    distract = rng.normal(size=(10, dim))
+    keys = [f"x{i}" for i in range(n_pairs)] + [f"y{i}" for i in range(n_pairs)] + [f"d{i}" for i in range(10)]
+    return KeyedVectors(keys, np.concatenate([x, y, distract]))
+
+
+def write_offset_questions(path, n_pairs: int = 30) -> None:
+    lines = [": first-half"]
+    lines += [f"x{i} y{i} x{i + 1} y{i + 1}" for i in range(0, n_pairs // 2)]
+    lines += [": second-half"]
+    lines += [f"x{i} y{i} x{i + 1} y{i + 1}" for i in range(n_pairs // 2, n_pairs - 1)]
+    lines += ["x0 y0 unknown y1", "x1 y1 x2 y2"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("restrict_vocab", [300_000, 50])
+def test_3cosadd_matches_gensim(tmp_path, restrict_vocab: int) -> None:
+    gensim = pytest.importorskip("gensim.models")
+    kv = offset_kv()
+    path = tmp_path / "analogies.txt"
+    write_offset_questions(path)
+    ours = analogy_scores(kv, load_analogies(path), restrict_vocab=restrict_vocab)
+
+    g = gensim.KeyedVectors(kv.vector_size)
+    g.add_vectors(kv.index_to_key, kv.vectors)
+    score, g_sections = g.evaluate_word_analogies(str(path), restrict_vocab=restrict_vocab)
+    assert 0 < ours["correct_add"] < ours["answered"]  # the test discriminates
+    assert ours["accuracy_add"] == pytest.approx(score)
+    for mine, theirs in zip(ours["sections"], g_sections):
+        assert mine["section"] == theirs["section"]
+        assert mine["correct_add"] == len(theirs["correct"])
+        assert mine["answered"] == len(theirs["correct"]) + len(theirs["incorrect"])
+    # which questions are right, not only how many
+    # which questions are right, not only how many (gensim upper-cases words by default)
+    right = {(d["a"], d["b"], d["c"], d["expected"]) for d in ours["details"] if d["add"] == d["expected"]}
+    assert {tuple(w.upper() for w in q) for q in right} == {
+        tuple(q) for s in g_sections[:-1] for q in s["correct"]
+    }
+
+
+def test_3cosmul_against_the_formula() -> None:
+    kv = offset_kv(seed=1)
+    q = ("x3", "y3", "x7", "y7")
+    (add, mul), = predict_analogies(kv, [q])
+    u = kv.unit_vectors
+    cos = lambda w: (u @ u[kv.key_to_index[w]] + 1) / 2  # noqa: E731
+    score = cos("y3") * cos("x7") / (cos("x3") + COSMUL_EPS)
+    for w in q[:3]:
+        score[kv.key_to_index[w]] = -np.inf
+    assert mul == kv.index_to_key[int(np.argmax(score))]
+    assert add == kv.most_similar(positive=["y3", "x7"], negative=["x3"], topn=1)[0][0]
+
+
+def test_analogy_coverage_and_restrict_vocab(tmp_path) -> None:
+    kv = offset_kv()
+    path = tmp_path / "analogies.txt"
+    write_offset_questions(path)
+    full = analogy_scores(kv, load_analogies(path))
+    assert full["questions"] == 31 and full["answered"] == 30
+    assert full["coverage"] == pytest.approx(30 / 31)
+    assert [s["questions"] for s in full["sections"]] == [15, 16]
+    # only x0..x29 in range: every question needs a y word, so none is answered
+    none = analogy_scores(kv, load_analogies(path), restrict_vocab=30)
+    assert none["answered"] == 0 and none["accuracy_add"] is None and none["coverage"] == 0.0
+
+
+def test_tiny_analogy_fixture_loads() -> None:
+    sections = load_analogies("tests/data/eval/tiny_analogies.txt")
+    assert [name for name, _ in sections] == ["master-disciple", "character-weapon"]
+    assert sections[1][1][0] == ("孙悟空", "金箍棒", "八戒", "钉钯")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a b c d\n", "line 1: question before any ': section' header"),
+        (": s\na b c\n", "line 2: expected four words"),
+        (":\na b c d\n", "line 1: a section header needs a name"),
+        (": s\n", "no analogy questions"),
+    ],
+)
+def test_bad_analogy_files(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "analogies.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=message):
+        load_analogies(path)

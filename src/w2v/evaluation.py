@@ -120,3 +120,111 @@ def alias_metrics(kv: KeyedVectors, groups: list[list[str]], topn: int = 10) -> 
     total["topn"] = topn
     total["per_group"] = per_group
     return total
+
+
+# ---------------------------------------------------------------------------- analogies
+# Analogy files follow gensim's and CA8's format: ``: section`` header lines, then questions of four
+# words ``a b c d`` meaning "a is to b as c is to d". The answer is searched among the first
+# `restrict_vocab` words (gensim's default 300,000), leaving out a, b and c; a question with any word
+# outside those is not answered and only lowers coverage. Accuracy = correct / answered, as gensim.
+# Differences from gensim's `evaluate_word_analogies`: words are matched exactly (gensim upper-cases
+# both sides by default, which changes nothing for Chinese), and a malformed line is an error naming
+# the line instead of being skipped.
+
+# Levy & Goldberg's epsilon for 3CosMul (keeps the division finite).
+COSMUL_EPS = 1e-3
+
+Question = tuple[str, str, str, str]
+
+
+def load_analogies(path: str | os.PathLike) -> list[tuple[str, list[Question]]]:
+    """Sections of analogy questions, in file order: [(section name, [(a, b, c, d), ...]), ...]."""
+    sections: list[tuple[str, list[Question]]] = []
+    for line_no, line in enumerate(read_lines(path, "analogy"), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.startswith(":"):
+            name = text[1:].strip()
+            if not name:
+                raise UserError(f"{path}, line {line_no}: a section header needs a name, as ': capital-common'")
+            sections.append((name, []))
+            continue
+        words = text.split()
+        if len(words) != 4:
+            raise UserError(
+                f"{path}, line {line_no}: expected four words 'a b c d' (a is to b as c is to d), "
+                f"found {len(words)}"
+            )
+        if not sections:
+            raise UserError(f"{path}, line {line_no}: question before any ': section' header; add one above it")
+        sections[-1][1].append(tuple(words))  # type: ignore[arg-type]
+    if not any(questions for _, questions in sections):
+        raise UserError(f"{path}: no analogy questions found; write ': section' then 'a b c d' lines")
+    return sections
+
+
+def predict_analogies(
+    kv: KeyedVectors, questions: list[Question], restrict_vocab: int = 300_000
+) -> list[tuple[str, str] | None]:
+    """(3CosAdd answer, 3CosMul answer) for each question, or None when a word is out of range."""
+    limit = min(int(restrict_vocab), len(kv))
+    known = {w: i for w, i in kv.key_to_index.items() if i < limit}
+    unit = kv.unit_vectors[:limit]
+    answers: list[tuple[str, str] | None] = [None] * len(questions)
+    todo = [(n, [known[w] for w in q]) for n, q in enumerate(questions) if all(w in known for w in q)]
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        ids = np.array([rows for _, rows in chunk])  # (n, 4)
+        sa, sb, sc = (unit[ids[:, k]] @ unit.T for k in range(3))
+        add = sb - sa + sc  # = cos(x, b - a + c) up to a positive factor per question
+        mul = ((sb + 1) / 2) * ((sc + 1) / 2) / ((sa + 1) / 2 + COSMUL_EPS)
+        rows = np.arange(len(chunk))[:, None]
+        add[rows, ids[:, :3]] = -np.inf
+        mul[rows, ids[:, :3]] = -np.inf
+        for (n, _), i_add, i_mul in zip(chunk, add.argmax(axis=1), mul.argmax(axis=1)):
+            answers[n] = (kv.index_to_key[i_add], kv.index_to_key[i_mul])
+    return answers
+
+
+def _analogy_summary(name: str, questions: list[Question], answers: list[tuple[str, str] | None]) -> dict:
+    answered = [(q, a) for q, a in zip(questions, answers) if a is not None]
+    add = sum(a[0] == q[3] for q, a in answered)
+    mul = sum(a[1] == q[3] for q, a in answered)
+    n = len(answered)
+    return {
+        "section": name,
+        "questions": len(questions),
+        "answered": n,
+        "coverage": n / len(questions) if questions else 0.0,
+        "correct_add": int(add),
+        "correct_mul": int(mul),
+        "accuracy_add": add / n if n else None,
+        "accuracy_mul": mul / n if n else None,
+    }
+
+
+def analogy_scores(
+    kv: KeyedVectors, sections: list[tuple[str, list[Question]]], restrict_vocab: int = 300_000
+) -> dict:
+    """3CosAdd and 3CosMul accuracy and coverage, overall and per section.
+
+    Returns the overall summary (keys questions, answered, coverage, correct_add, correct_mul,
+    accuracy_add, accuracy_mul; accuracies None when nothing was answered) plus ``sections`` (one
+    such dict per section, with its name) and ``details`` (per question: a, b, c, expected,
+    section, add, mul answers or None).
+    """
+    flat = [(name, q) for name, questions in sections for q in questions]
+    answers = predict_analogies(kv, [q for _, q in flat], restrict_vocab)
+    per_section, start = [], 0
+    for name, questions in sections:
+        per_section.append(_analogy_summary(name, questions, answers[start : start + len(questions)]))
+        start += len(questions)
+    total = _analogy_summary("total", [q for _, q in flat], answers)
+    total["sections"] = per_section
+    total["details"] = [
+        {"section": name, "a": q[0], "b": q[1], "c": q[2], "expected": q[3],
+         "add": a[0] if a else None, "mul": a[1] if a else None}
+        for (name, q), a in zip(flat, answers)
+    ]
+    return total
