@@ -1,0 +1,109 @@
+"""Device switch: pick the array module (NumPy or CuPy) and move arrays between devices.
+
+CuPy is imported only when a CUDA device is asked for, so importing jingu never touches the GPU.
+Devices are plain strings: ``"cpu"``, ``"cuda"`` (= ``"cuda:0"``) and ``"cuda:N"``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+
+def _cupy(required: bool = True) -> Any:
+    """Import CuPy on first use; return None (or raise) when it is missing."""
+    try:
+        import cupy  # noqa: PLC0415 (lazy on purpose)
+    except ImportError as exc:
+        if required:
+            raise RuntimeError(
+                "a CUDA device was requested but CuPy is not installed; "
+                "install it with `pip install -e '.[gpu]'` or use device='cpu'"
+            ) from exc
+        return None
+    return cupy
+
+
+def is_available() -> bool:
+    """True when CuPy is installed and sees at least one NVIDIA GPU."""
+    cp = _cupy(required=False)
+    if cp is None:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 (no driver, no device: all mean "not available")
+        return False
+
+
+def get_array_module(*xs: Any) -> Any:
+    """Return ``cupy`` if any argument (array or Tensor) lives on a GPU, else ``numpy``."""
+    cp = sys.modules.get("cupy")
+    if cp is not None:
+        for x in xs:
+            if isinstance(x, cp.ndarray) or isinstance(getattr(x, "data", None), cp.ndarray):
+                return cp
+    return np
+
+
+def get_sparse_module(xp: Any) -> Any:
+    """Return ``scipy.sparse`` for NumPy, ``cupyx.scipy.sparse`` for CuPy."""
+    if xp is np:
+        import scipy.sparse  # noqa: PLC0415
+
+        return scipy.sparse
+    import cupyx.scipy.sparse  # noqa: PLC0415
+
+    return cupyx.scipy.sparse
+
+
+def canonical_device(device: Any) -> str:
+    """Normalize ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (or None = cpu) to ``"cpu"`` / ``"cuda:N"``."""
+    if device is None:
+        return "cpu"
+    name = str(device).strip().lower()
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda":
+        return "cuda:0"
+    if name.startswith("cuda:") and name[5:].isdigit():
+        return name
+    raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
+
+
+def device_of(array: Any) -> str:
+    """The device string of an array: ``"cpu"`` for NumPy, ``"cuda:N"`` for CuPy."""
+    if isinstance(array, np.ndarray) or np.isscalar(array):
+        return "cpu"
+    dev = getattr(array, "device", None)
+    if dev is not None and hasattr(dev, "id"):
+        return f"cuda:{dev.id}"
+    return "cpu"
+
+
+def to_device(array: Any, device: Any) -> Any:
+    """Return ``array`` (array, list or scalar) as an array on ``device``; no copy if already there."""
+    dev = canonical_device(device)
+    if dev == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        cp = sys.modules.get("cupy")
+        if cp is not None and isinstance(array, cp.ndarray):
+            return cp.asnumpy(array)
+        return np.asarray(array)
+    cp = _cupy()
+    with cp.cuda.Device(int(dev.split(":")[1])):
+        return cp.asarray(array)
+
+
+def as_numpy(array: Any) -> np.ndarray:
+    """A host NumPy array for any array (copies from the GPU when needed)."""
+    return to_device(array, "cpu")
+
+
+def synchronize() -> None:
+    """Wait for queued GPU work (no-op without CuPy); call before reading a clock."""
+    cp = sys.modules.get("cupy")
+    if cp is not None:
+        cp.cuda.Device().synchronize()

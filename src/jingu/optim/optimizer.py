@@ -1,0 +1,222 @@
+"""Optimizers: SGD (momentum, weight_decay) and Adam; row-sparse gradients update touched rows only."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from jingu import cuda
+from jingu.sparse import RowSparse
+from jingu.tensor import Tensor
+
+
+def _check(name: str, value: Any, low: float = 0.0, high: float = math.inf, high_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) and high != math.inf:
+        raise ValueError(f"{name} must be finite, got {value}")
+    too_high = value >= high if high_open else value > high
+    if value < low or too_high or math.isnan(value):
+        bracket = ")" if high_open else "]"
+        raise ValueError(f"invalid {name}: {value} (must be in [{low}, {high}{bracket})")
+    return value
+
+
+class Optimizer:
+    """Holds ``param_groups`` (dicts with "params" and hyper-parameters such as "lr") and per-parameter state."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = defaults
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group; keys it lacks take the optimizer's defaults."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError("a parameter group must be a dict with a 'params' entry")
+        params = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}")
+            if not p.requires_grad:
+                raise ValueError(f"{type(self).__name__}: a parameter has requires_grad=False (freeze it by leaving it out)")
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)} in a parameter group")
+        full = {**self.defaults, **group, "params": params}
+        self._validate(full)
+        self.param_groups.append(full)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        _check("lr", group["lr"])
+
+    def zero_grad(self) -> None:
+        """Drop every parameter's gradient (set to None)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """Arrays and builtins only: ``{"state": {index: {...}}, "param_groups": [...]}``."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {
+            index[id(p)]: dict(s) for g in self.param_groups for p in g["params"] if (s := self.state.get(p))
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and state saved by ``state_dict`` (arrays moved to each parameter's device)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
+        ):
+            raise ValueError("load_state_dict: the saved parameter groups do not match this optimizer's")
+        params = [p for g in self.param_groups for p in g["params"]]
+        for saved, own in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = tuple(v) if isinstance(v, list) else v
+        self.state = {}
+        for key, s in state_dict["state"].items():
+            p = params[int(key)]
+            self.state[p] = {
+                k: cuda.to_device(v, p.device) if hasattr(v, "shape") else v for k, v in s.items()
+            }
+
+    def _grads(self, group: dict[str, Any]) -> Iterable[tuple[Tensor, Any]]:
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            if isinstance(g, RowSparse):
+                yield p, g.coalesce()
+            else:
+                yield p, g.data if isinstance(g, Tensor) else g
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and L2 weight decay.
+
+    Sparse gradients: decay and momentum apply lazily, to the touched rows only.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        _check("lr", group["lr"])
+        _check("momentum", group["momentum"], 0.0, 1.0)
+        _check("weight_decay", group["weight_decay"])
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
+            for p, g in self._grads(group):
+                if isinstance(g, RowSparse):
+                    rows, d = g.indices, g.values
+                    if wd:
+                        d = d + wd * p.data[rows]
+                    if mom:
+                        buf = self._buffer(p)
+                        d = mom * buf[rows] + d
+                        buf[rows] = d
+                    p.data[rows] -= lr * d
+                    continue
+                if wd:
+                    g = g + wd * p.data
+                if mom:
+                    state = self.state.setdefault(p, {})
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = g.copy()
+                    else:
+                        buf *= mom
+                        buf += g
+                    g = buf
+                p.data -= lr * g
+
+    def _buffer(self, p: Tensor) -> Any:
+        state = self.state.setdefault(p, {})
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = cuda.get_array_module(p.data).zeros_like(p.data)
+        return state["momentum_buffer"]
+
+
+class Adam(Optimizer):
+    """Adam (L2 weight decay added to the gradient). Sparse gradients update moments lazily.
+
+    Lazy Adam (like PyTorch's SparseAdam): rows not in a batch keep their moments unchanged;
+    bias correction uses the parameter's step count.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        _check("lr", group["lr"])
+        if len(group["betas"]) != 2:
+            raise ValueError(f"betas must be a pair, got {group['betas']!r}")
+        _check("betas[0]", group["betas"][0], 0.0, 1.0, high_open=True)
+        _check("betas[1]", group["betas"][1], 0.0, 1.0, high_open=True)
+        _check("eps", group["eps"])
+        _check("weight_decay", group["weight_decay"])
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p, g in self._grads(group):
+                xp = cuda.get_array_module(p.data)
+                state = self.state.setdefault(p, {})
+                if "exp_avg" not in state:
+                    state["step"] = 0
+                    state["exp_avg"] = xp.zeros_like(p.data)
+                    state["exp_avg_sq"] = xp.zeros_like(p.data)
+                state["step"] += 1
+                bc1 = 1 - b1 ** state["step"]
+                bc2 = 1 - b2 ** state["step"]
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                if isinstance(g, RowSparse):
+                    rows, d = g.indices, g.values
+                    if wd:
+                        d = d + wd * p.data[rows]
+                    m_rows = b1 * m[rows] + (1 - b1) * d
+                    v_rows = b2 * v[rows] + (1 - b2) * d * d
+                    m[rows] = m_rows
+                    v[rows] = v_rows
+                    p.data[rows] -= (lr / bc1) * m_rows / (xp.sqrt(v_rows / bc2) + eps)
+                    continue
+                if wd:
+                    g = g + wd * p.data
+                m *= b1
+                m += (1 - b1) * g
+                v *= b2
+                v += (1 - b2) * g * g
+                p.data -= (lr / bc1) * m / (xp.sqrt(v / bc2) + eps)
