@@ -1,12 +1,33 @@
-"""`w2v vocab`: not implemented yet."""
+"""`w2v vocab`: count the clean tokens and write the vocabulary TSV."""
 
-from w2v.errors import UserError
+from __future__ import annotations
+
+import argparse
+
+from w2v.commands._args import optional_positive_int, positive_int
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("vocab", help="(not implemented yet)")
+    parser = subparsers.add_parser(
+        "vocab",
+        help="build the vocabulary (id, token, count)",
+        description=(
+            "Count the tokens of TOKENS and write OUTPUT: header id/token/count, row 0 <pad>, then "
+            "words seen at least --min-count times by count descending, then token."
+        ),
+    )
+    parser.add_argument("tokens", help="clean token file (results/tokens.txt)")
+    parser.add_argument("--min-count", type=positive_int, default=1, help="drop rarer words (`vocab.min_count`)")
+    parser.add_argument(
+        "--max-vocab-size", type=optional_positive_int, default=None,
+        help="keep at most this many words; none for no cap (`vocab.max_vocab_size`)",
+    )
+    parser.add_argument("-o", "--output", required=True, help="vocabulary file to write (results/vocab.tsv)")
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
-    raise UserError("'w2v vocab' is not implemented yet")
+def run(args: argparse.Namespace) -> int:
+    from w2v.vocab import make_vocab
+
+    make_vocab(args.tokens, args.output, args.min_count, args.max_vocab_size)
+    return 0

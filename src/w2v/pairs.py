@@ -1,0 +1,241 @@
+"""Window pairs for training: every (center, context) relation up to `window`, with its distance.
+
+Two Parquet files (schemas in docs/contracts.md), written in row groups of at most 65,536 rows with
+zstd so memory stays flat however long the corpus is:
+
+- CBOW: one row per in-vocabulary token occurrence: `position: int64`, `center: int32`,
+  `context: fixed_size_list<int32>[2*window]` (ids at offsets -window..-1, +1..+window, 0 = padding
+  where the offset falls outside the sentence; a one-word sentence has an all-padding context).
+- skip-gram: one row per pair in the same sentence: `position: int64`, `center: int32`,
+  `context: int32`, `offset: int8`, ordered by position then offset.
+
+Rare words (not in the vocabulary) are removed from the stream first, as gensim does; positions
+count the remaining tokens from 0 across sentences. No sampling happens here: training draws
+shrinking windows and subsampling afresh each epoch from `position` and `offset`. Key-value metadata:
+`w2v.format`, `w2v.window`, `w2v.vocab_sha256`, `w2v.seed`, `w2v.n_tokens`, `w2v.n_sentences`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from w2v.errors import UserError
+from w2v.io import atomic_path
+from w2v.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+ROW_GROUP_SIZE = 65_536
+CBOW_FORMAT = "cbow-pairs-1"
+SKIPGRAM_FORMAT = "skipgram-pairs-1"
+_INT_KEYS = ("window", "n_tokens", "n_sentences", "seed")
+
+
+def cbow_schema(window: int) -> pa.Schema:
+    """Arrow schema of the CBOW file for `window`."""
+    return pa.schema([
+        ("position", pa.int64()),
+        ("center", pa.int32()),
+        ("context", pa.list_(pa.int32(), 2 * window)),
+    ])
+
+
+SKIPGRAM_SCHEMA = pa.schema([
+    ("position", pa.int64()),
+    ("center", pa.int32()),
+    ("context", pa.int32()),
+    ("offset", pa.int8()),
+])
+
+
+def offsets(window: int) -> np.ndarray:
+    """Context offsets in column order: -window..-1, +1..+window."""
+    return np.array([*range(-window, 0), *range(1, window + 1)], dtype=np.int64)
+
+
+def iter_sentence_batches(
+    tokens_path: str | os.PathLike, vocab: Vocabulary, batch_tokens: int = ROW_GROUP_SIZE
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (ids, sentence lengths) for runs of whole sentences of about `batch_tokens` tokens.
+
+    Words missing from `vocab` are dropped; sentences left empty are skipped.
+    """
+    lookup = vocab.token_to_id
+    ids: list[int] = []
+    lengths: list[int] = []
+    with open(tokens_path, encoding="utf-8") as handle:
+        for line in handle:
+            sentence = [i for i in map(lookup.get, line.split()) if i]
+            if not sentence:
+                continue
+            ids.extend(sentence)
+            lengths.append(len(sentence))
+            if len(ids) >= batch_tokens:
+                yield np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64)
+                ids, lengths = [], []
+    if ids:
+        yield np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64)
+
+
+def context_matrix(ids: np.ndarray, lengths: np.ndarray, window: int) -> np.ndarray:
+    """(n, 2*window) int32 context ids of each token, 0 where the offset leaves the sentence."""
+    n = len(ids)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    local = np.arange(n, dtype=np.int64) - starts
+    sentence_len = np.repeat(lengths, lengths)
+    context = np.zeros((n, 2 * window), dtype=np.int32)
+    for column, offset in enumerate(offsets(window)):
+        target = local + offset
+        valid = (target >= 0) & (target < sentence_len)
+        rows = np.flatnonzero(valid)
+        context[rows, column] = ids[rows + offset]
+    return context
+
+
+class _RowGroupWriter:
+    """Parquet writer that buffers columns and writes full row groups of `row_group_size` rows."""
+
+    def __init__(self, path: Path, schema: pa.Schema, metadata: dict[str, str], row_group_size: int):
+        self.schema = schema.with_metadata(metadata)
+        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.row_group_size = row_group_size
+        self.pending: list[pa.Table] = []
+        self.n_pending = 0
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.n_pending += table.num_rows
+        while self.n_pending >= self.row_group_size:
+            self._flush(self.row_group_size)
+
+    def _flush(self, n: int) -> None:
+        table = pa.concat_tables(self.pending)
+        self.writer.write_table(table.slice(0, n), row_group_size=self.row_group_size)
+        rest = table.slice(n)
+        self.pending = [rest] if rest.num_rows else []
+        self.n_pending = rest.num_rows
+        self.rows += n
+
+    def close(self) -> None:
+        if self.n_pending:
+            self._flush(self.n_pending)
+        self.writer.close()
+
+
+@dataclass
+class PairsStats:
+    """What `write_pairs` wrote."""
+
+    n_tokens: int
+    n_sentences: int
+    cbow_rows: int
+    skipgram_rows: int
+
+
+def _stream_size(tokens_path: str | os.PathLike, vocab: Vocabulary) -> tuple[int, int]:
+    n_tokens = n_sentences = 0
+    for ids, lengths in iter_sentence_batches(tokens_path, vocab):
+        n_tokens += len(ids)
+        n_sentences += len(lengths)
+    return n_tokens, n_sentences
+
+
+def write_pairs(
+    tokens_path: str | os.PathLike,
+    vocab: Vocabulary,
+    cbow_path: str | os.PathLike,
+    skipgram_path: str | os.PathLike,
+    window: int,
+    seed: int,
+    row_group_size: int = ROW_GROUP_SIZE,
+) -> PairsStats:
+    """Write the CBOW and skip-gram Parquet files for `tokens_path` (both appear only when complete)."""
+    if not 1 <= window <= 127:
+        raise ValueError(f"window must be in 1..127, got {window}")
+    n_tokens, n_sentences = _stream_size(tokens_path, vocab)
+    if n_tokens == 0:
+        raise UserError(
+            f"no token of {tokens_path} is in the vocabulary; rebuild the vocabulary from this "
+            "token file (rule vocab)"
+        )
+    common = {
+        "w2v.window": str(window),
+        "w2v.vocab_sha256": vocab.sha256,
+        "w2v.seed": str(seed),
+        "w2v.n_tokens": str(n_tokens),
+        "w2v.n_sentences": str(n_sentences),
+    }
+    offs = offsets(window).astype(np.int8)
+    with atomic_path(cbow_path) as cbow_tmp, atomic_path(skipgram_path) as sg_tmp:
+        cbow = _RowGroupWriter(cbow_tmp, cbow_schema(window), {"w2v.format": CBOW_FORMAT, **common}, row_group_size)
+        skipgram = _RowGroupWriter(sg_tmp, SKIPGRAM_SCHEMA, {"w2v.format": SKIPGRAM_FORMAT, **common}, row_group_size)
+        try:
+            base = 0
+            progress = tqdm(total=n_tokens, desc="pairs", unit="token", disable=None)
+            for ids, lengths in iter_sentence_batches(tokens_path, vocab):
+                context = context_matrix(ids, lengths, window)
+                positions = np.arange(base, base + len(ids), dtype=np.int64)
+                cbow.add(pa.table({
+                    "position": positions,
+                    "center": ids,
+                    "context": pa.FixedSizeListArray.from_arrays(pa.array(context.ravel()), 2 * window),
+                }, schema=cbow.schema))
+                rows, cols = np.nonzero(context)
+                skipgram.add(pa.table({
+                    "position": positions[rows],
+                    "center": ids[rows],
+                    "context": context[rows, cols],
+                    "offset": offs[cols],
+                }, schema=skipgram.schema))
+                base += len(ids)
+                progress.update(len(ids))
+            progress.close()
+        finally:
+            cbow.close()
+            skipgram.close()
+    stats = PairsStats(n_tokens, n_sentences, cbow.rows, skipgram.rows)
+    log.info(
+        "pairs: %d tokens in %d sentences, %d CBOW rows, %d skip-gram rows (window %d)",
+        n_tokens, n_sentences, stats.cbow_rows, stats.skipgram_rows, window,
+    )
+    return stats
+
+
+def read_pairs_metadata(path: str | os.PathLike) -> dict:
+    """Return the `w2v.*` metadata of a pairs file (prefix dropped), window/n_tokens/n_sentences/seed as ints.
+
+    Raises `UserError` when the file is missing, not Parquet, or not written by `w2v pairs`.
+    """
+    path = Path(path)
+    redo = "rerun `w2v pairs` (rule pairs)"
+    try:
+        schema = pq.read_schema(path)
+    except FileNotFoundError:
+        raise UserError(f"pairs file {path} does not exist; {redo}") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UserError(f"{path} is not a readable Parquet file ({exc}); {redo}") from None
+    raw = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (schema.metadata or {}).items()}
+    meta = {k[len("w2v."):]: v for k, v in raw.items() if k.startswith("w2v.")}
+    if meta.get("format") not in (CBOW_FORMAT, SKIPGRAM_FORMAT):
+        raise UserError(
+            f"{path} is not a w2v pairs file (metadata w2v.format is {meta.get('format')!r}, expected "
+            f"{CBOW_FORMAT!r} or {SKIPGRAM_FORMAT!r}); {redo}"
+        )
+    for key in _INT_KEYS:
+        try:
+            meta[key] = int(meta[key])
+        except (KeyError, ValueError):
+            raise UserError(f"{path}: metadata w2v.{key} is missing or not an integer; {redo}") from None
+    if "vocab_sha256" not in meta:
+        raise UserError(f"{path}: metadata w2v.vocab_sha256 is missing; {redo}")
+    return meta

@@ -1,0 +1,74 @@
+"""Reading the raw corpus: decoding with a clear error, and cutting it into contiguous shards."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from w2v.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def read_corpus_lines(path: str | os.PathLike, encoding: str = "utf-8") -> list[str]:
+    """Return the lines of the corpus, decoded, without line ends.
+
+    A UTF-8 byte-order mark is dropped and CRLF/CR line ends are accepted whatever the encoding.
+    A file that does not decode raises `UserError` naming the file, the line and the `encoding` key.
+    """
+    path = Path(path)
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(
+            f"unknown text encoding '{encoding}' (config key `encoding`); use a name Python knows, "
+            "such as utf-8, gb18030 or big5"
+        ) from None
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"corpus file {path} does not exist (config key `corpus`)") from None
+    except IsADirectoryError:
+        raise UserError(f"corpus {path} is a folder; config key `corpus` must name a text file") from None
+    name = "utf-8-sig" if codec.name == "utf-8" else codec.name
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{path}, line {line}: bytes {data[exc.start:exc.start + 4]!r} are not valid {codec.name}; "
+            f"set the config key `encoding` to the file's encoding (for Chinese text often gb18030 "
+            f"or big5), or convert the file to UTF-8"
+        ) from None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not any(line.strip() for line in lines):
+        raise UserError(f"corpus file {path} is empty (no text); config key `corpus` must name the raw text")
+    log.debug("read %d lines from %s", len(lines), path)
+    return lines
+
+
+def shard_bounds(lines: list[str], shards: int) -> list[tuple[int, int]]:
+    """Cut `lines` into `shards` contiguous runs of about equal character count.
+
+    Returns (start, stop) line ranges that cover every line once, in order; a run may be empty when
+    there are fewer lines than shards.
+    """
+    if shards < 1:
+        raise ValueError(f"shards must be >= 1, got {shards}")
+    sizes = np.fromiter((len(line) + 1 for line in lines), dtype=np.int64, count=len(lines))
+    ends = np.cumsum(sizes)
+    total = int(ends[-1]) if len(ends) else 0
+    targets = [total * i / shards for i in range(1, shards)]
+    cuts = [0, *(int(c) for c in np.searchsorted(ends, targets, side="left") + 1), len(lines)]
+    cuts = [min(max(c, 0), len(lines)) for c in cuts]
+    for i in range(1, len(cuts)):  # keep the cuts non-decreasing
+        cuts[i] = max(cuts[i], cuts[i - 1])
+    cuts[-1] = len(lines)
+    return [(cuts[i], cuts[i + 1]) for i in range(shards)]

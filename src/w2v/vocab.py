@@ -1,0 +1,164 @@
+"""The vocabulary: word counts from the clean token stream, written as `results/vocab.tsv`.
+
+Contract (docs/contracts.md): header `id\\ttoken\\tcount`; row id 0 is `<pad>` with count 0
+(padding, never a word); then words by count descending, then token ascending (code point order);
+ids contiguous from 1. Words rarer than `min_count` are left out, and later stages drop them from the
+token stream, as gensim and the word2vec C tool do (no unknown-word token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from w2v.errors import UserError
+from w2v.io import atomic_open
+
+log = logging.getLogger(__name__)
+
+PAD = "<pad>"
+HEADER = "id\ttoken\tcount"
+
+
+@dataclass
+class Vocabulary:
+    """Tokens by id (`tokens[0] == "<pad>"`), their counts (`counts[0] == 0`) and the file hash."""
+
+    tokens: list[str]
+    counts: np.ndarray
+    sha256: str = ""
+    token_to_id: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.counts = np.asarray(self.counts, dtype=np.int64)
+        self.token_to_id = {token: i for i, token in enumerate(self.tokens)}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def count_tokens(path: str | os.PathLike) -> Counter:
+    """Count every token of a clean token file (one sentence a line, tokens separated by spaces)."""
+    counts: Counter = Counter()
+    with open(path, encoding="utf-8") as handle:
+        for line in tqdm(handle, desc="count tokens", unit="line", disable=None):
+            counts.update(line.split())
+    return counts
+
+
+def build_vocab(counts: Counter, min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:
+    """Keep words seen at least `min_count` times, most frequent first, at most `max_vocab_size`."""
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    if max_vocab_size is not None and max_vocab_size < 1:
+        raise ValueError(f"max_vocab_size must be >= 1 or None, got {max_vocab_size}")
+    words = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+    if max_vocab_size is not None:
+        words = words[:max_vocab_size]
+    return Vocabulary([PAD, *(w for w, _ in words)], np.array([0, *(c for _, c in words)], dtype=np.int64))
+
+
+def format_vocab(vocab: Vocabulary) -> bytes:
+    """The vocab.tsv bytes of `vocab`."""
+    rows = [HEADER, *(f"{i}\t{t}\t{int(c)}" for i, (t, c) in enumerate(zip(vocab.tokens, vocab.counts)))]
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def write_vocab(vocab: Vocabulary, path: str | os.PathLike) -> str:
+    """Write `vocab` atomically to `path`; return (and store in `vocab.sha256`) the file's sha256."""
+    data = format_vocab(vocab)
+    with atomic_open(path, "wb") as out:
+        out.write(data)
+    vocab.sha256 = hashlib.sha256(data).hexdigest()
+    return vocab.sha256
+
+
+def make_vocab(
+    tokens_path: str | os.PathLike,
+    output: str | os.PathLike,
+    min_count: int = 1,
+    max_vocab_size: int | None = None,
+) -> Vocabulary:
+    """Count `tokens_path`, build the vocabulary and write it; `UserError` if no word is left."""
+    counts = count_tokens(tokens_path)
+    if not counts:
+        raise UserError(f"{tokens_path} holds no tokens; rerun `w2v clean` (rule clean)")
+    vocab = build_vocab(counts, min_count, max_vocab_size)
+    if len(vocab) == 1:
+        top = max(counts.values())
+        raise UserError(
+            f"no word of {tokens_path} occurs {min_count} times or more (the most frequent occurs "
+            f"{top} times), so the vocabulary is empty; lower config key `vocab.min_count` "
+            f"(at most {top}) or use a larger corpus"
+        )
+    write_vocab(vocab, output)
+    kept = int(vocab.counts.sum())
+    log.info(
+        "vocabulary: %d words (of %d distinct), %d of %d tokens kept (%.1f%%)",
+        len(vocab) - 1, len(counts), kept, sum(counts.values()), 100.0 * kept / sum(counts.values()),
+    )
+    return vocab
+
+
+def load_vocab(path: str | os.PathLike) -> Vocabulary:
+    """Read and check a vocab.tsv; a file breaking the contract raises `UserError` naming the line."""
+    path = Path(path)
+    redo = "rerun `w2v vocab` (rule vocab)"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"vocabulary file {path} does not exist; {redo}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}, line {line}: not valid UTF-8; {redo}") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or lines[0] != HEADER:
+        got = lines[0] if lines else ""
+        raise UserError(f"{path}, line 1: expected the header {HEADER!r}, got {got!r}; {redo}")
+    tokens: list[str] = []
+    counts: list[int] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(lines[1:], 2):
+        parts = line.split("\t")
+        if len(parts) != 3:
+            raise UserError(f"{path}, line {lineno}: expected 3 tab-separated fields, got {len(parts)}; {redo}")
+        id_text, token, count_text = parts
+        try:
+            id_, count = int(id_text), int(count_text)
+        except ValueError:
+            raise UserError(f"{path}, line {lineno}: id and count must be integers, got {line!r}; {redo}") from None
+        expected = lineno - 2
+        if id_ != expected:
+            raise UserError(f"{path}, line {lineno}: ids must be contiguous from 0, expected {expected}, got {id_}; {redo}")
+        if expected == 0:
+            if token != PAD or count != 0:
+                raise UserError(f"{path}, line {lineno}: row 0 must be '{PAD}' with count 0, got {line!r}; {redo}")
+        else:
+            if not token or token != token.strip() or any(ch.isspace() for ch in token):
+                raise UserError(f"{path}, line {lineno}: empty token or token with whitespace; {redo}")
+            if count < 1:
+                raise UserError(f"{path}, line {lineno}: count must be positive, got {count}; {redo}")
+            if expected > 1 and (-count, token) <= (-counts[-1], tokens[-1]):
+                raise UserError(
+                    f"{path}, line {lineno}: rows must be ordered by count descending then token "
+                    f"ascending, but {token!r} ({count}) follows {tokens[-1]!r} ({counts[-1]}); {redo}"
+                )
+        if token in seen:
+            raise UserError(f"{path}, line {lineno}: token {token!r} already on line {seen[token]}; {redo}")
+        seen[token] = lineno
+        tokens.append(token)
+        counts.append(count)
+    if len(tokens) < 2:
+        raise UserError(f"{path}: the vocabulary holds no words; {redo}")
+    return Vocabulary(tokens, np.array(counts, dtype=np.int64), hashlib.sha256(data).hexdigest())
