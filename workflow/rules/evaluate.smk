@@ -1,5 +1,47 @@
+# Evaluation: score both models and write results/similarity_report.md with its figures.
+# Settings: config `eval` (see workflow/schemas/config.schema.yaml). All logic lives in `w2v evaluate`.
+
+EVAL_MODELS = ["cbow", "skipgram"]
+
+
 rule evaluate:
+    input:
+        vectors=expand("results/{model}.vec", model=EVAL_MODELS),
+        histories=expand("results/{model}.history.json", model=EVAL_MODELS),
+        tokens="results/tokens.txt",
+        vocab="results/vocab.tsv",
+        aliases=config["eval"]["aliases"] or [],
+        analogies=config["eval"]["analogies"] or [],
     output:
-        report="results/similarity_report.md",
+        report=report(
+            "results/similarity_report.md",
+            caption="../report/similarity_report.rst",
+            category="Report",
+        ),
+        loss=report(
+            "results/report/loss.png",
+            caption="../report/loss.rst",
+            category="Training",
+        ),
+        pca=report(
+            "results/report/aliases_pca.png",
+            caption="../report/aliases_pca.rst",
+            category="Similarity",
+        ),
+        metrics="results/report/metrics.json",
+    params:
+        settings=dict(config["eval"]),
+        corpus=config["corpus"],
+        min_count=config["vocab"]["min_count"],
+    log:
+        "logs/evaluate.log",
+    benchmark:
+        "logs/benchmarks/evaluate.tsv"
     shell:
-        "w2v evaluate"
+        "w2v evaluate --vectors {input.vectors:q} --histories {input.histories:q}"
+        " --tokens {input.tokens:q} --vocab {input.vocab:q}"
+        " --queries {params.settings[queries]:q} --topn {params.settings[topn]}"
+        " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
+        " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
+        " --corpus {params.corpus:q} --min-count {params.min_count}"
+        " --output {output.report:q} --figures results/report > {log:q} 2>&1"

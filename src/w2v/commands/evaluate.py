@@ -1,12 +1,61 @@
-"""`w2v evaluate`: not implemented yet."""
+"""`w2v evaluate`: score trained vectors and write the similarity report with its figures."""
 
-from w2v.errors import UserError
+from __future__ import annotations
+
+import argparse
+
+
+
+def positive_int(text: str) -> int:
+    """Parse an integer >= 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("evaluate", help="(not implemented yet)")
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="write the similarity report (neighbours, alias retrieval, analogies, figures)",
+        description=(
+            "Score each model's vectors (nearest neighbours of the query words, alias retrieval, "
+            "analogies) and write a Markdown report with figures linked relatively."
+        ),
+    )
+    parser.add_argument("--vectors", nargs="+", required=True, metavar="VEC",
+                        help="word2vec text files, one per model (results/cbow.vec results/skipgram.vec)")
+    parser.add_argument("--histories", nargs="+", required=True, metavar="JSON",
+                        help="training histories in the same order (results/cbow.history.json ...)")
+    parser.add_argument("--tokens", required=True, help="clean token file (results/tokens.txt)")
+    parser.add_argument("--vocab", required=True, help="vocabulary TSV (results/vocab.tsv)")
+    parser.add_argument("--queries", nargs="*", default=[], metavar="WORD",
+                        help="words whose neighbours to list (`eval.queries`)")
+    parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per query and k of hit@k (`eval.topn`)")
+    parser.add_argument("--aliases", default="", help="alias groups file; empty for none (`eval.aliases`)")
+    parser.add_argument("--analogies", default="", help="analogy file (gensim/CA8 format); empty for none (`eval.analogies`)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=300_000,
+                        help="analogy answers among the N most frequent words (`eval.restrict_vocab`)")
+    parser.add_argument("--font", default="", help="CJK font file for figure labels (`eval.font`)")
+    parser.add_argument("--corpus", default="", help="corpus name shown in the report (`corpus`)")
+    parser.add_argument("--min-count", type=positive_int, default=None, help="vocabulary min_count shown in the report")
+    parser.add_argument("-o", "--output", required=True, help="report to write (results/similarity_report.md)")
+    parser.add_argument("--figures", required=True, help="folder for figures and metrics.json (results/report)")
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
-    raise UserError("'w2v evaluate' is not implemented yet")
+def run(args: argparse.Namespace) -> int:
+    from w2v.errors import UserError
+    from w2v.report import build_report
+
+    if len(args.vectors) != len(args.histories):
+        raise UserError(f"--vectors names {len(args.vectors)} files but --histories {len(args.histories)}; give one history per model")
+    build_report(
+        args.vectors, args.histories, args.tokens, args.vocab, args.output, args.figures,
+        queries=args.queries, topn=args.topn, aliases=args.aliases, analogies=args.analogies,
+        restrict_vocab=args.restrict_vocab, font=args.font, corpus=args.corpus, min_count=args.min_count,
+    )
+    return 0
