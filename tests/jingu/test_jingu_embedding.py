@@ -1,0 +1,172 @@
+"""Embedding, EmbeddingBag and RowSparse: forward, gradients (dense and row-sparse), padding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import jingu
+from jingu.sparse import RowSparse, scatter_add_rows
+from jingu.testing import gradcheck
+
+F = jingu.nn.functional
+
+
+def _dense(g: Any) -> np.ndarray:
+    return jingu.cuda.as_numpy(g.to_dense() if isinstance(g, RowSparse) else g.data)
+
+
+def _bag_reference(idx: np.ndarray, w: np.ndarray, mode: str, pad: int | None, psw: np.ndarray | None) -> np.ndarray:
+    out = np.zeros((idx.shape[0], w.shape[1]))
+    for b, row in enumerate(idx):
+        total, count = np.zeros(w.shape[1]), 0
+        for j, i in enumerate(row):
+            if pad is not None and i == pad:
+                continue
+            total += w[i] * (1.0 if psw is None else psw[b, j])
+            count += 1
+        out[b] = total / max(count, 1) if mode == "mean" else total
+    return out
+
+
+def test_scatter_add_rows_matches_add_at(rng: np.random.Generator) -> None:
+    idx = rng.integers(0, 7, size=50)
+    vals = rng.normal(size=(50, 3))
+    expected = np.zeros((7, 3))
+    np.add.at(expected, idx, vals)
+    np.testing.assert_allclose(scatter_add_rows(idx, vals, 7), expected)
+
+
+def test_rowsparse_coalesce_add_dense(device: str, rng: np.random.Generator) -> None:
+    idx = jingu.cuda.to_device(np.array([3, 1, 3, 0, 1]), device)
+    vals = jingu.cuda.to_device(rng.normal(size=(5, 2)), device)
+    g = RowSparse(idx, vals, (5, 2))
+    dense = _dense(g)
+    expected = np.zeros((5, 2))
+    np.add.at(expected, jingu.cuda.as_numpy(idx), jingu.cuda.as_numpy(vals))
+    np.testing.assert_allclose(dense, expected)
+    c = g.coalesce()
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(c.indices), [0, 1, 3])
+    np.testing.assert_allclose(jingu.cuda.as_numpy(c.values), expected[[0, 1, 3]])
+    both = g + g
+    assert isinstance(both, RowSparse) and both.indices.shape[0] == 10
+    np.testing.assert_allclose(_dense(both), 2 * expected)
+    np.testing.assert_allclose(jingu.cuda.as_numpy(g + jingu.cuda.to_device(np.ones((5, 2)), device)), expected + 1)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_forward_and_grad(device: str, make: Any, rng: np.random.Generator, sparse: bool, padding_idx: Any) -> None:
+    w = make(rng.normal(size=(6, 3)), requires_grad=True)
+    idx = np.array([[0, 2, 2], [5, 0, 2]])  # repeated rows and padding
+    out = F.embedding(idx, w, padding_idx=padding_idx, sparse=sparse)
+    np.testing.assert_allclose(out.numpy(), w.numpy()[idx])
+    gy = rng.normal(size=out.shape)
+    out.backward(jingu.cuda.to_device(gy, device))
+    assert isinstance(w.grad, RowSparse) == sparse
+    expected = np.zeros((6, 3))
+    np.add.at(expected, idx, gy)
+    if padding_idx is not None:
+        expected[padding_idx] = 0
+    np.testing.assert_allclose(_dense(w.grad), expected)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_embedding_gradcheck(make: Any, rng: np.random.Generator, sparse: bool) -> None:
+    w = make(rng.normal(size=(5, 3)), requires_grad=True)
+    idx = np.array([[1, 1, 4], [0, 1, 3]])  # repeated rows
+    # (the padding row is read but gets no gradient by design, so it is checked in the test above)
+    assert gradcheck(lambda t: F.embedding(idx, t, sparse=sparse) * 2.0, [w])
+
+
+def test_embedding_module_padding_and_sparse(device: str) -> None:
+    jingu.manual_seed(0)
+    emb = jingu.nn.Embedding(10, 4, padding_idx=0, sparse=True).to(device)
+    assert np.all(emb.weight.numpy()[0] == 0)
+    out = emb(np.array([0, 3, 3, 7]))
+    out.sum().backward()
+    g = emb.weight.grad
+    assert isinstance(g, RowSparse)
+    c = g.coalesce()
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(c.indices), [3, 7])
+    np.testing.assert_allclose(jingu.cuda.as_numpy(c.values), [[2.0] * 4, [1.0] * 4])
+
+
+def test_embedding_index_errors(make: Any) -> None:
+    w = make(np.zeros((4, 2)), requires_grad=True)
+    with pytest.raises(IndexError, match="4 rows"):
+        F.embedding(np.array([1, 4]), w)
+    with pytest.raises(TypeError, match="integers"):
+        F.embedding(np.array([1.0]), w)
+
+
+def test_from_pretrained_freezes(rng: np.random.Generator) -> None:
+    table = rng.normal(size=(4, 3)).astype(np.float32)
+    emb = jingu.nn.Embedding.from_pretrained(table)
+    assert not emb.weight.requires_grad
+    np.testing.assert_array_equal(emb(np.array([2])).numpy(), table[[2]])
+    assert not emb(np.array([2])).requires_grad
+    trainable = jingu.nn.Embedding.from_pretrained(table, freeze=False)
+    assert trainable.weight.requires_grad
+    table[0] = 99  # a copy was taken
+    assert trainable.weight.numpy()[0, 0] != 99
+
+
+@pytest.mark.parametrize("mode", ["mean", "sum"])
+@pytest.mark.parametrize("padding_idx", [None, 0])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_embedding_bag_2d(device: str, make: Any, rng: np.random.Generator, mode: str, padding_idx: Any, sparse: bool) -> None:
+    w_np = rng.normal(size=(7, 3))
+    idx = np.array([[1, 2, 2, 0], [0, 0, 0, 0], [6, 5, 1, 1], [3, 0, 4, 4]])  # a bag of only padding
+    w = make(w_np, requires_grad=True)
+    out = F.embedding_bag(idx, w, mode=mode, padding_idx=padding_idx, sparse=sparse)
+    np.testing.assert_allclose(out.numpy(), _bag_reference(idx, w_np, mode, padding_idx, None), rtol=1e-12)
+    if padding_idx is not None:
+        np.testing.assert_array_equal(out.numpy()[1], 0)
+    assert gradcheck(lambda t: F.embedding_bag(idx, t, mode=mode, padding_idx=padding_idx, sparse=sparse), [w])
+    w.grad = None
+    out = F.embedding_bag(idx, w, mode=mode, padding_idx=padding_idx, sparse=sparse)
+    out.sum().backward()
+    if sparse:
+        assert isinstance(w.grad, RowSparse)
+        touched = sorted({int(i) for i in idx.ravel() if i != padding_idx})
+        np.testing.assert_array_equal(jingu.cuda.as_numpy(w.grad.indices), touched)
+    if padding_idx is not None:
+        np.testing.assert_array_equal(_dense(w.grad)[padding_idx], 0)
+
+
+def test_embedding_bag_offsets_matches_2d(make: Any, rng: np.random.Generator) -> None:
+    w_np = rng.normal(size=(6, 2))
+    flat = np.array([1, 2, 3, 0, 5, 5, 4])
+    offsets = np.array([0, 3, 3, 5])  # bags: [1,2,3], [], [0,5], [5,4]
+    w = make(w_np, requires_grad=True)
+    out = F.embedding_bag(flat, w, offsets=offsets, mode="mean", padding_idx=0)
+    expected = np.stack([w_np[[1, 2, 3]].mean(0), np.zeros(2), w_np[5], w_np[[5, 4]].mean(0)])
+    np.testing.assert_allclose(out.numpy(), expected)
+    assert gradcheck(lambda t: F.embedding_bag(flat, t, offsets=offsets, mode="sum", padding_idx=0), [w])
+
+
+def test_embedding_bag_per_sample_weights(make: Any, rng: np.random.Generator) -> None:
+    w_np = rng.normal(size=(5, 3))
+    idx = np.array([[1, 2, 0], [4, 4, 3]])
+    psw_np = rng.uniform(0.5, 1.5, size=idx.shape)
+    w, psw = make(w_np, requires_grad=True), make(psw_np, requires_grad=True)
+    out = F.embedding_bag(idx, w, mode="sum", per_sample_weights=psw, padding_idx=0)
+    np.testing.assert_allclose(out.numpy(), _bag_reference(idx, w_np, "sum", 0, psw_np))
+    assert gradcheck(
+        lambda a, b: F.embedding_bag(idx, a, mode="sum", per_sample_weights=b, padding_idx=0, sparse=True), [w, psw]
+    )
+
+
+def test_embedding_bag_module_and_errors(device: str) -> None:
+    bag = jingu.nn.EmbeddingBag(5, 2, mode="sum", sparse=True).to(device)
+    out = bag(np.array([[1, 2], [3, 3]]))
+    assert out.shape == (2, 2)
+    with pytest.raises(ValueError, match="offsets"):
+        bag(np.array([1, 2]))
+    with pytest.raises(ValueError, match="mode"):
+        F.embedding_bag(np.array([[1]]), bag.weight, mode="max")
+    with pytest.raises(ValueError, match="per_sample_weights needs mode='sum'"):
+        F.embedding_bag(np.array([[1]]), bag.weight, mode="mean", per_sample_weights=np.ones((1, 1)))
