@@ -1,0 +1,178 @@
+"""The similarity report built from tiny fixtures (tests/data/eval), and the evaluate command."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from w2v.cli import main
+from w2v.errors import UserError
+from w2v.evaluation import alias_metrics, load_alias_groups
+from w2v.report import build_report
+from w2v.report.figures import find_cjk_font
+from w2v.vectors import KeyedVectors
+
+DATA = Path(__file__).parent / "data" / "eval"
+REPO = Path(__file__).parent.parent
+QUERIES = ["孙悟空", "唐僧", "孙大圣"]  # the last is not in the vocabulary
+
+
+def build(tmp_path: Path, **kwargs):
+    args = dict(
+        vectors=[DATA / "cbow.vec", DATA / "skipgram.vec"],
+        histories=[DATA / "cbow.history.json", DATA / "skipgram.history.json"],
+        tokens=DATA / "tokens.txt",
+        vocab=DATA / "vocab.tsv",
+        output=tmp_path / "results" / "similarity_report.md",
+        figures_dir=tmp_path / "results" / "report",
+        queries=QUERIES,
+        topn=3,
+        aliases=str(DATA / "tiny_aliases.txt"),
+        analogies=str(DATA / "tiny_analogies.txt"),
+        font="",
+        corpus="data/raw/tiny.txt",
+    )
+    args.update(kwargs)
+    data = build_report(**args)
+    return data, args["output"].read_text(encoding="utf-8")
+
+
+def check_tables(markdown: str) -> None:
+    """Every Markdown table row has as many cells as its header (so renderers keep the columns)."""
+    blocks = re.findall(r"((?:^\|.*\|\n)+)", markdown, flags=re.M)
+    assert blocks
+    for block in blocks:
+        rows = [re.split(r"(?<!\\)\|", row)[1:-1] for row in block.strip().split("\n")]
+        assert {len(r) for r in rows} == {len(rows[0])}, block
+        assert set(rows[1][0].strip()) <= set(":-")
+
+
+def test_report_has_every_section(tmp_path) -> None:
+    data, md = build(tmp_path)
+    for heading in ["# Word vectors of `data/raw/tiny.txt`", "## At a glance", "## Run summary",
+                    "## Nearest neighbours", "## Alias retrieval", "## Analogies"]:
+        assert heading in md
+    check_tables(md)
+    # run summary: corpus counts from the fixtures (10 sentences, 39 tokens, 9 vocabulary words)
+    assert "10 sentences, 39 tokens" in md and "Vocabulary: 9 words" in md
+    assert "| device | cpu | cpu |" in md
+    assert "loss fell from 2.0000 to 1.0000" in md
+    # figures linked relatively, and the files exist
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert links == ["report/loss.png", "report/aliases_pca.png"]
+    for link in links:
+        assert (tmp_path / "results" / link).stat().st_size > 1000
+    assert not list((tmp_path / "results").rglob("*.tmp"))
+
+
+def test_neighbours_side_by_side_and_oov_query_marked(tmp_path) -> None:
+    _, md = build(tmp_path)
+    section = md.split("### 孙悟空")[1].split("###")[0]
+    cbow = KeyedVectors.load_word2vec_format(DATA / "cbow.vec").most_similar("孙悟空", topn=3)
+    sg = KeyedVectors.load_word2vec_format(DATA / "skipgram.vec").most_similar("孙悟空", topn=3)
+    first = f"| 1 | {cbow[0][0]} | {cbow[0][1]:.3f} | {sg[0][0]} | {sg[0][1]:.3f} |"
+    assert first in section
+    assert "| # | CBOW | cos | skip-gram | cos |" in section
+    oov = md.split("### 孙大圣")[1].split("##")[0]
+    assert "Not in the vocabulary of CBOW, skip-gram" in oov and "孙悟空" in oov  # a suggestion
+
+
+def test_alias_and_analogy_numbers_match_the_library(tmp_path) -> None:
+    _, md = build(tmp_path)
+    groups = load_alias_groups(DATA / "tiny_aliases.txt")
+    metrics = json.loads((tmp_path / "results" / "report" / "metrics.json").read_text(encoding="utf-8"))
+    for name, label in [("cbow", "CBOW"), ("skipgram", "skip-gram")]:
+        kv = KeyedVectors.load_word2vec_format(DATA / f"{name}.vec")
+        expected = alias_metrics(kv, groups, topn=3)
+        row = f"| {label} | {expected['hit_at_3']:.3f} | {expected['mrr']:.3f} | {expected['coverage']:.3f} | {expected['evaluated']} |"
+        assert row in md
+        assert metrics["models"][name]["aliases"]["mrr"] == pytest.approx(expected["mrr"])
+    # the tiny analogy file mostly uses words outside this vocabulary: 0 of 6 covered
+    assert metrics["models"]["cbow"]["analogies"]["questions"] == 6
+    assert metrics["models"]["cbow"]["analogies"]["answered"] == 0
+    assert "| **all** | 6 | 0.00 | – | – | – | – |" in md
+    assert "(not covered)" in md
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_number_labels_without_font_and_word_labels_with_one(tmp_path) -> None:
+    data, md = build(tmp_path, font="")
+    if find_cjk_font("") is None:
+        assert data.labels.by_number
+        assert "- group 1: 1 孙悟空, 2 悟空, 3 行者" in md
+    # Any font file takes the word-label path (DejaVu ships with matplotlib).
+    import matplotlib
+
+    dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    data, md = build(tmp_path, font=str(dejavu))
+    assert not data.labels.by_number and "points are numbered" not in md
+    with pytest.raises(UserError, match="eval.font"):
+        build(tmp_path, font=str(tmp_path / "missing.ttf"))
+
+
+def test_sections_can_be_left_out(tmp_path) -> None:
+    _, md = build(tmp_path, aliases="", analogies="", queries=[])
+    assert "## Alias retrieval" not in md and "## Analogies" not in md and "alias hit@" not in md
+    assert (tmp_path / "results" / "report" / "aliases_pca.png").exists()  # the workflow expects it
+    check_tables(md)
+
+
+def test_same_inputs_same_outputs(tmp_path) -> None:
+    build(tmp_path / "a")
+    build(tmp_path / "b")
+    for name in ["similarity_report.md", "report/metrics.json", "report/loss.png", "report/aliases_pca.png"]:
+        assert (tmp_path / "a" / "results" / name).read_bytes() == (tmp_path / "b" / "results" / name).read_bytes(), name
+
+
+def test_bad_history_names_the_key_and_writes_nothing(tmp_path) -> None:
+    bad = tmp_path / "cbow.history.json"
+    history = json.loads((DATA / "cbow.history.json").read_text(encoding="utf-8"))
+    del history["final_loss"]
+    bad.write_text(json.dumps(history), encoding="utf-8")
+    with pytest.raises(UserError, match=r"cbow.history.json: key 'final_loss' is missing; rerun `w2v train`"):
+        build(tmp_path, histories=[bad, DATA / "skipgram.history.json"])
+    assert not (tmp_path / "results").exists()
+
+
+def test_evaluate_command(tmp_path, capsys) -> None:
+    out = tmp_path / "r" / "similarity_report.md"
+    argv = ["evaluate", "--vectors", str(DATA / "cbow.vec"), str(DATA / "skipgram.vec"),
+            "--histories", str(DATA / "cbow.history.json"), str(DATA / "skipgram.history.json"),
+            "--tokens", str(DATA / "tokens.txt"), "--vocab", str(DATA / "vocab.tsv"),
+            "--queries", "唐僧", "--topn", "2", "--aliases", str(DATA / "tiny_aliases.txt"), "--analogies=",
+            "-o", str(out), "--figures", str(tmp_path / "r" / "figs")]
+    assert main(argv) == 0
+    md = out.read_text(encoding="utf-8")
+    assert "![Training loss per epoch](figs/loss.png)" in md and "## Analogies" not in md
+    assert main(argv[:-4] + ["--histories", str(DATA / "cbow.history.json"), "-o", str(out), "--figures", "x"]) == 2
+    assert "give one history per model" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_snakemake_rule_and_html_report(tmp_path) -> None:
+    """Rule `evaluate` runs on the fixtures laid out as results/, and `snakemake --report` works."""
+    work = tmp_path / "wf"
+    work.mkdir()
+    for item in ["Snakefile", "workflow", "config", "data"]:
+        src = REPO / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
+    results = work / "results"
+    results.mkdir()
+    for name in ["cbow.vec", "skipgram.vec", "cbow.history.json", "skipgram.history.json", "tokens.txt", "vocab.tsv"]:
+        shutil.copy(DATA / name, results / name)
+    snakemake = [sys.executable, "-m", "snakemake", "--cores", "1", "--allowed-rules", "evaluate"]
+    run = subprocess.run([*snakemake, "results/similarity_report.md"], cwd=work, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    md = (results / "similarity_report.md").read_text(encoding="utf-8")
+    assert "## Alias retrieval" in md and "## Analogies" in md and "### 孙悟空" in md
+    assert (work / "logs" / "evaluate.log").exists()
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--report", "results/report.html"],
+                         cwd=work, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (results / "report.html").stat().st_size > 10_000
