@@ -171,7 +171,7 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     md = (results / "similarity_report.md").read_text(encoding="utf-8")
     assert "## Alias retrieval" in md and "## Analogies" in md and "### 孙悟空" in md
-    assert (work / "logs" / "evaluate.log").exists()
+    assert "scored cbow" in (results / "logs" / "evaluate" / "evaluate.log").read_text(encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "snakemake", "--report", "results/report.html"],
                          cwd=work, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -1,5 +1,6 @@
 # Evaluation: score both models and write results/similarity_report.md with its figures.
-# Settings: config `eval` (see workflow/schemas/config.schema.yaml). All logic lives in `w2v evaluate`.
+# Settings: config `eval` (see workflow/schemas/config.schema.yaml). All logic lives in `w2v evaluate`;
+# its log lines go to results/logs/evaluate/ and to the console, like the text stages'.
 
 EVAL_MODELS = ["cbow", "skipgram"]
 
@@ -34,9 +35,9 @@ rule evaluate:
         corpus=config["corpus"],
         min_count=config["vocab"]["min_count"],
     log:
-        "logs/evaluate.log",
+        "results/logs/evaluate/evaluate.log",
     benchmark:
-        "logs/benchmarks/evaluate.tsv"
+        "results/benchmarks/evaluate.tsv"
     shell:
         "w2v evaluate --vectors {input.vectors:q} --histories {input.histories:q}"
         " --tokens {input.tokens:q} --vocab {input.vocab:q}"
@@ -44,4 +45,4 @@ rule evaluate:
         " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
         " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
         " --corpus {params.corpus:q} --min-count {params.min_count}"
-        " --output {output.report:q} --figures results/report > {log:q} 2>&1"
+        " --output {output.report:q} --figures results/report 2>&1 | tee {log:q}"
