@@ -95,6 +95,8 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Any:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load: no such file: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"load: {path} is damaged or not a .npz checkpoint; write it again with jingu.save")
     try:
         with np.load(path, allow_pickle=False) as npz:
             if "__structure__" not in npz.files:

@@ -112,6 +112,8 @@ class MatMul(Function):
     def backward(self, gy: Any) -> Any:
         a, b = self.saved_tensors
         xp = get_array_module(gy)
+        if a.ndim == 1 and b.ndim == 1:
+            return gy * b, gy * a
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = gy
