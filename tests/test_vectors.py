@@ -167,3 +167,12 @@ def test_save_is_atomic_and_rejects_unstorable_keys(tmp_path) -> None:
         kv.save_word2vec_format(path)
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["v.vec"]
+
+
+def test_accepts_device_arrays_through_get() -> None:
+    class FakeCupyArray:  # CuPy arrays expose .get() -> numpy.ndarray
+        def get(self):
+            return np.eye(2)
+
+    kv = KeyedVectors(["a", "b"], FakeCupyArray())
+    assert isinstance(kv.vectors, np.ndarray) and kv.vectors.dtype == np.float32

@@ -34,6 +34,8 @@ class KeyedVectors:
     """Vectors (float32, one row per key) with the lookups and cosine queries users expect."""
 
     def __init__(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        if hasattr(vectors, "get") and not isinstance(vectors, np.ndarray):
+            vectors = vectors.get()  # a CuPy array: queries run on the CPU copy
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError(
