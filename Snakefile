@@ -16,5 +16,6 @@ include: "workflow/rules/evaluate.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/similarity_report.md",

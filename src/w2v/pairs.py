@@ -158,8 +158,12 @@ def write_pairs(
     window: int,
     seed: int,
     row_group_size: int = ROW_GROUP_SIZE,
+    batch_tokens: int = ROW_GROUP_SIZE,
 ) -> PairsStats:
-    """Write the CBOW and skip-gram Parquet files for `tokens_path` (both appear only when complete)."""
+    """Write the CBOW and skip-gram Parquet files for `tokens_path` (both appear only when complete).
+
+    Sentences are processed in runs of about `batch_tokens` tokens, so memory does not grow with the corpus.
+    """
     if not 1 <= window <= 127:
         raise ValueError(f"window must be in 1..127, got {window}")
     n_tokens, n_sentences = _stream_size(tokens_path, vocab)
@@ -182,7 +186,7 @@ def write_pairs(
         try:
             base = 0
             progress = tqdm(total=n_tokens, desc="pairs", unit="token", disable=None)
-            for ids, lengths in iter_sentence_batches(tokens_path, vocab):
+            for ids, lengths in iter_sentence_batches(tokens_path, vocab, batch_tokens):
                 context = context_matrix(ids, lengths, window)
                 positions = np.arange(base, base + len(ids), dtype=np.int64)
                 cbow.add(pa.table({
