@@ -1,7 +1,44 @@
+# Training: pairs + vocabulary -> word vectors (word2vec text format) and a JSON history.
+# The checkpoint is deliberately NOT an output: Snakemake deletes the outputs of a failed job, and
+# the checkpoint must survive a kill so that rerunning the rule resumes from the last epoch.
+
+import json
+
+TRAIN_MODELS = ("cbow", "skipgram")
+
+
+def train_settings(model: str) -> str:
+    """The settings of one model as JSON: train.* keys, then train.<model> overrides, plus seed."""
+    section = config["train"]
+    values = {k: v for k, v in section.items() if k not in TRAIN_MODELS}
+    values.update(section.get(model) or {})
+    values["seed"] = config["seed"]
+    return json.dumps(values, sort_keys=True)
+
+
 rule train:
+    """Train CBOW or skip-gram on jingu; resumes from results/checkpoints/{model}.npz if present."""
+    input:
+        pairs="results/pairs/{model}.parquet",
+        vocab="results/vocab.tsv",
     output:
         vec="results/{model}.vec",
+        history="results/{model}.history.json",
     wildcard_constraints:
         model="cbow|skipgram",
+    params:
+        settings=lambda wildcards: train_settings(wildcards.model),
+        checkpoint="results/checkpoints/{model}.npz",
+    threads: 1
+    resources:
+        # A hint for schedulers (e.g. `--resources gpu=1`): only an explicit cuda device claims a GPU.
+        gpu=1 if config["train"]["device"] == "cuda" else 0,
+    log:
+        "results/logs/train/{model}.log",
+    benchmark:
+        "results/benchmarks/train/{model}.tsv"
     shell:
-        "w2v train"
+        "OPENBLAS_NUM_THREADS={threads} OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
+        " w2v train --model {wildcards.model} --pairs {input.pairs:q} --vocab {input.vocab:q}"
+        " --settings {params.settings:q} --checkpoint {params.checkpoint:q}"
+        " --out-vec {output.vec:q} --out-history {output.history:q} 2>&1 | tee {log:q}"

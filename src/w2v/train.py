@@ -1,0 +1,292 @@
+"""Train CBOW or skip-gram on jingu from a pairs Parquet file; write word2vec vectors and a history.
+
+`train(...)` is what `w2v train`, the Snakemake rule and the benchmarks call. Word2vec's math is
+kept (gensim's subsampling, shrinking windows, unigram^0.75 negatives, linear decay from `alpha`
+to `min_alpha`, input vectors uniform(-0.5/dim, 0.5/dim), output vectors zero) but examples are
+processed in mini-batches whose summed loss goes through jingu's autograd, with row-sparse
+gradients and a sparse SGD step. A checkpoint after every epoch lets a killed run resume; the
+outputs appear only once training has finished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import jingu
+from w2v.errors import UserError
+from w2v.io import atomic_open
+from w2v.models import build_model
+from w2v.pairs import read_pairs_metadata
+from w2v.training import sampling
+from w2v.training.batches import PairsFile, epoch_batches
+from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from w2v.vectors import KeyedVectors
+from w2v.vocab import load_vocab
+
+log = logging.getLogger(__name__)
+
+MODELS = ("cbow", "skipgram")
+
+# Defaults of the `train` config section (the schema holds the same values and the descriptions).
+DEFAULTS: dict[str, Any] = {
+    "vector_size": 100,
+    "negative": 5,
+    "ns_exponent": 0.75,
+    "sample": 1e-3,
+    "epochs": 20,
+    "alpha": 0.05,
+    "min_alpha": 1e-4,
+    "cbow_mean": "gensim",
+    "loss": "negative",
+    "batch_size": 1024,
+    "shared_negatives": 0,
+    "shuffle_buffer": 1_048_576,
+    "seed": 1,
+}
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite."""
+
+
+def keep_freed_memory() -> None:
+    """Ask glibc to keep freed memory instead of handing it back to the OS after every batch.
+
+    Each batch allocates and frees arrays of a few MB; by default glibc maps and unmaps them, and
+    the page faults of touching fresh pages dominated a training step on our VMs (5x slower
+    sparse updates, measured). No-op where mallopt is unavailable.
+    """
+    try:
+        import ctypes  # noqa: PLC0415
+        import ctypes.util  # noqa: PLC0415
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap
+        libc.mallopt(-3, 1 << 28)  # M_MMAP_THRESHOLD: serve blocks under 256 MiB from the heap
+        libc.mallopt(-2, 64 << 20)  # M_TOP_PAD: grow the heap in 64 MiB steps
+    except (OSError, AttributeError):
+        log.debug("mallopt unavailable; training with the default allocator settings")
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda:0' when CuPy sees a GPU, else 'cpu' (logged); 'cuda' without a GPU is an error."""
+    if device == "auto":
+        chosen = "cuda:0" if jingu.cuda.is_available() else "cpu"
+        log.info("device auto: training on %s", chosen)
+        return chosen
+    if device.startswith("cuda") and not jingu.cuda.is_available():
+        raise UserError(
+            f"train.device is {device!r} but CuPy finds no usable GPU; set train.device to 'auto' or 'cpu', "
+            "or install the gpu extra (pip install -e '.[gpu]')"
+        )
+    try:
+        return jingu.cuda.canonical_device(device)
+    except ValueError as exc:
+        raise UserError(f"train.device: {exc}") from None
+
+
+def full_settings(settings: dict) -> dict:
+    """`settings` over `DEFAULTS`, checked; unknown keys are an error naming the key."""
+    unknown = sorted(set(settings) - set(DEFAULTS) - {"device"})
+    if unknown:
+        raise UserError(f"unknown train setting(s) {unknown}; known: {sorted(DEFAULTS)}")
+    out = {**DEFAULTS, **{k: v for k, v in settings.items() if k != "device"}}
+    positive = ("vector_size", "epochs", "batch_size", "shuffle_buffer")
+    for key in positive:
+        if not isinstance(out[key], int) or out[key] < 1:
+            raise UserError(f"train.{key} must be a positive integer, got {out[key]!r}")
+    if not (isinstance(out["alpha"], (int, float)) and out["alpha"] > 0):
+        raise UserError(f"train.alpha must be a positive number, got {out['alpha']!r}")
+    if not 0 <= out["min_alpha"] <= out["alpha"]:
+        raise UserError(f"train.min_alpha must be in [0, alpha={out['alpha']}], got {out['min_alpha']!r}")
+    if out["loss"] == "negative" and out["negative"] < 1:
+        raise UserError("train.negative must be at least 1 with loss 'negative'")
+    return out
+
+
+def _check_inputs(model: str, pairs_path: Path, vocab_path: Path) -> tuple[Any, dict]:
+    vocab = load_vocab(vocab_path)
+    meta = read_pairs_metadata(pairs_path)
+    expected = "cbow-pairs-1" if model == "cbow" else "skipgram-pairs-1"
+    if meta["format"] != expected:
+        raise UserError(f"{pairs_path} holds {meta['format']} rows, but model {model!r} needs {expected}")
+    if meta["vocab_sha256"] != vocab.sha256:
+        raise UserError(
+            f"{pairs_path} was built from another vocabulary than {vocab_path} (sha256 differs); "
+            "rerun `w2v pairs` (rule pairs)"
+        )
+    return vocab, meta
+
+
+def train(
+    model: str,
+    pairs_path: str | Path,
+    vocab_path: str | Path,
+    settings: dict,
+    out_vec: str | Path,
+    out_history: str | Path,
+    checkpoint_path: str | Path | None = None,
+    device: str = "auto",
+    stop_after: int | None = None,
+) -> dict:
+    """Train `model` ("cbow" or "skipgram") and write `out_vec` and `out_history`; return the history.
+
+    `settings` are the `train` config keys (missing ones take `DEFAULTS`) plus `seed`. With a
+    `checkpoint_path`, a checkpoint is written after every epoch and a matching one is resumed
+    from; it is removed once the outputs are written. `stop_after` ends this call after that many
+    epochs (checkpoint written, no outputs), as a kill would.
+    """
+    if model not in MODELS:
+        raise UserError(f"unknown model {model!r}; expected one of {MODELS}")
+    pairs_path, vocab_path = Path(pairs_path), Path(vocab_path)
+    keep_freed_memory()
+    cfg = full_settings(settings)
+    vocab, meta = _check_inputs(model, pairs_path, vocab_path)
+    window, seed = meta["window"], int(cfg["seed"])
+    source = PairsFile(pairs_path, model, window)
+    source.check_ids(len(vocab))
+    dev = resolve_device(device)
+
+    keep_prob = sampling.keep_probabilities(vocab.counts, cfg["sample"])
+    table = sampling.negative_table(vocab.counts, cfg["ns_exponent"])
+    net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]))
+    opt = jingu.optim.SGD(net.parameters(), lr=cfg["alpha"])
+    history = {
+        "model": model,
+        "device": dev,
+        "config": {**cfg, "window": window},
+        "vocab_size": len(vocab),
+        "n_tokens": meta["n_tokens"],
+        "epochs": [],
+    }
+    fp = fingerprint(model, cfg, vocab.sha256, meta, source.num_rows)
+    start = 0
+    if checkpoint_path is not None:
+        state = load_checkpoint(checkpoint_path, fp, device=dev)
+        if state is not None:
+            net.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            history["epochs"] = list(state["history"])
+            start = int(state["epoch"])
+            log.info("resuming %s from %s after epoch %d of %d", model, checkpoint_path, start, cfg["epochs"])
+
+    end = cfg["epochs"] if stop_after is None else min(cfg["epochs"], start + stop_after)
+    for epoch in range(start, end):
+        record = _train_epoch(net, opt, source, cfg, keep_prob, table, seed, epoch, meta["n_tokens"], dev)
+        history["epochs"].append(record)
+        log.info(
+            "%s epoch %d/%d: loss %.4f, alpha %.5f, %.0f words/s, %.1f s",
+            model, epoch + 1, cfg["epochs"], record["loss"], record["alpha"], record["words_per_sec"], record["seconds"],
+        )
+        if checkpoint_path is not None:
+            save_checkpoint(
+                checkpoint_path,
+                {
+                    "fingerprint": fp,
+                    "epoch": epoch + 1,
+                    "model": net.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "history": history["epochs"],
+                    "rng": {"seed": seed, "next_epoch": epoch + 1},
+                },
+            )
+    if len(history["epochs"]) < cfg["epochs"]:
+        return history
+
+    seconds = sum(e["seconds"] for e in history["epochs"])
+    history["train_seconds"] = seconds
+    history["words_per_sec"] = meta["n_tokens"] * cfg["epochs"] / seconds if seconds > 0 else None
+    history["final_loss"] = history["epochs"][-1]["loss"]
+    write_vectors(out_vec, vocab.tokens, net.vectors())
+    with atomic_open(out_history) as handle:
+        json.dump(history, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    if checkpoint_path is not None:
+        Path(checkpoint_path).unlink(missing_ok=True)
+    return history
+
+
+def _train_epoch(
+    net: Any, opt: Any, source: PairsFile, cfg: dict, keep_prob: np.ndarray, table: np.ndarray,
+    seed: int, epoch: int, n_tokens: int, device: str,
+) -> dict:
+    """One pass over the pairs; returns the epoch's history record. Raises TrainingDiverged on NaN/inf."""
+    rng = sampling.epoch_generator(seed, epoch)
+    alpha, min_alpha, epochs = cfg["alpha"], cfg["min_alpha"], cfg["epochs"]
+    total_rows = source.num_rows * epochs
+    done_rows = float(source.num_rows * epoch)
+    negative = cfg["negative"] if cfg["loss"] == "negative" else 0
+    shared = cfg["shared_negatives"]
+    scale = negative / shared if shared else 1.0
+    on_gpu = device != "cpu"
+    group = opt.param_groups[0]
+    loss_sum, examples, batches = 0.0, 0, 0
+    pending = []  # GPU: per-batch losses kept on the device, read every few batches
+    lr = alpha
+    t0 = time.perf_counter()
+    bar = tqdm(total=source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row", disable=None, leave=False)
+    for batch in epoch_batches(source, keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], rng):
+        lr = max(min_alpha, alpha - (alpha - min_alpha) * done_rows / total_rows)
+        group["lr"] = lr
+        n = batch.center.shape[0]
+        negs = None
+        if negative:
+            negs = sampling.draw_negatives(rng, table, (shared,) if shared else (n, negative))
+        center = batch.center.astype(np.int64)
+        context = batch.context.astype(np.int64)
+        if on_gpu:
+            center, context = jingu.cuda.to_device(center, device), jingu.cuda.to_device(context, device)
+            negs = jingu.cuda.to_device(negs, device) if negs is not None else None
+        loss = net(center, context, negs, scale)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        if on_gpu:
+            pending.append(loss.data)
+            if len(pending) >= 64:
+                loss_sum += float(sum(pending))
+                pending.clear()
+        else:
+            loss_sum += float(loss.data)
+        if not math.isfinite(loss_sum):
+            break
+        examples += n
+        batches += 1
+        done_rows += batch.progress
+        bar.update(batch.progress)
+        if batches % 50 == 0:
+            elapsed = time.perf_counter() - t0
+            bar.set_postfix(loss=f"{loss_sum / max(examples, 1):.3f}", wps=f"{n_tokens * bar.n / source.num_rows / elapsed:.0f}")
+    if pending:
+        loss_sum += float(sum(pending))
+    jingu.cuda.synchronize() if on_gpu else None
+    seconds = time.perf_counter() - t0
+    bar.close()
+    if not math.isfinite(loss_sum):
+        raise TrainingDiverged(
+            f"training diverged in epoch {epoch + 1}: the loss became {loss_sum}; lower train.alpha "
+            f"(now {alpha}) in config/config.yaml, e.g. to {alpha / 2:g}, or use a smaller batch_size; "
+            "no vectors were written"
+        )
+    return {
+        "epoch": epoch + 1,
+        "loss": loss_sum / max(examples, 1),
+        "alpha": lr,
+        "words_per_sec": n_tokens / seconds if seconds > 0 else None,
+        "seconds": seconds,
+        "examples": examples,
+        "batches": batches,
+    }
+
+
+def write_vectors(path: str | Path, tokens: list[str], vectors: np.ndarray) -> None:
+    """word2vec text format without the padding row (row 0), written atomically."""
+    KeyedVectors(tokens[1:], np.asarray(vectors[1:], dtype=np.float32)).save_word2vec_format(path)

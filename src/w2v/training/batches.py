@@ -1,0 +1,176 @@
+"""Training examples streamed from a pairs Parquet file, masked per epoch and shuffled in a buffer.
+
+Each epoch reads the file row group by row group, applies that epoch's subsampling and shrinking
+windows (see `sampling`), and passes the surviving examples through a shuffle buffer of at most
+`buffer_size` examples, which is cut into batches. Memory stays flat however long the corpus is;
+a small file (under `cache_bytes` decoded) is read once and kept in memory for later epochs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from w2v.errors import UserError
+from w2v.training import sampling
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Batch:
+    """One batch: `center` (B,) ids; `context` (B, 2*window) ids with 0 for masked (CBOW) or (B,) ids
+    (skip-gram); `progress` how many source rows of the epoch the batch accounts for (for the
+    learning-rate schedule)."""
+
+    center: np.ndarray
+    context: np.ndarray
+    progress: float
+
+
+class PairsFile:
+    """A CBOW or skip-gram pairs file, read one row group at a time (or cached when small)."""
+
+    def __init__(self, path: str | Path, model: str, window: int, cache_bytes: int = 256 << 20) -> None:
+        self.path = Path(path)
+        self.model = model
+        self.window = window
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise UserError(f"{self.path} is not a readable Parquet file ({exc}); rerun `w2v pairs`") from None
+        expected = {"cbow": ["position", "center", "context"], "skipgram": ["position", "center", "context", "offset"]}
+        names = self._file.schema_arrow.names
+        if names != expected[model]:
+            raise UserError(
+                f"{self.path}: columns {names} do not match the {model} pairs contract {expected[model]}; "
+                "rerun `w2v pairs` (rule pairs)"
+            )
+        self.num_rows = self._file.metadata.num_rows
+        self.num_row_groups = self._file.num_row_groups
+        row_bytes = (8 + 4 + 8 * window) if model == "cbow" else (8 + 4 + 4 + 1)
+        self._cache: list[dict[str, np.ndarray]] | None = [] if self.num_rows * row_bytes <= cache_bytes else None
+        self._cached = False
+
+    def row_groups(self) -> Iterator[dict[str, np.ndarray]]:
+        """Yield each row group's columns as NumPy arrays (validated)."""
+        if self._cached:
+            yield from self._cache
+            return
+        for i in range(self.num_row_groups):
+            arrays = self._read(i)
+            if self._cache is not None:
+                self._cache.append(arrays)
+            yield arrays
+        if self._cache is not None:
+            self._cached = True
+
+    def _read(self, i: int) -> dict[str, np.ndarray]:
+        table = self._file.read_row_group(i)
+        out = {"position": table.column("position").to_numpy(), "center": table.column("center").to_numpy()}
+        ctx = table.column("context").combine_chunks()
+        if self.model == "cbow":
+            width = 2 * self.window
+            flat = ctx.flatten().to_numpy()
+            if ctx.null_count or flat.shape[0] != len(table) * width:
+                raise UserError(
+                    f"{self.path}, row group {i}: context lists must hold {width} ids (window "
+                    f"{self.window}); rerun `w2v pairs` (rule pairs)"
+                )
+            out["context"] = flat.reshape(len(table), width)
+        else:
+            out["context"] = ctx.to_numpy()
+            out["offset"] = table.column("offset").to_numpy()
+        return out
+
+    def check_ids(self, vocab_size: int) -> None:
+        """Raise if any id falls outside the vocabulary (cheap; run once before training)."""
+        for i, group in enumerate(self.row_groups()):
+            for name in ("center", "context"):
+                col = group[name]
+                if col.size and (col.min() < 0 or col.max() >= vocab_size):
+                    raise UserError(
+                        f"{self.path}, row group {i}: column {name!r} holds ids outside the vocabulary "
+                        f"(0..{vocab_size - 1}); the pairs file and vocab.tsv disagree, rerun `w2v pairs`"
+                    )
+
+
+def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(center, context) of the rows that survive this epoch's subsampling and shrinking window.
+
+    A context slot survives when its word is kept and its offset is within the center's window; a
+    row survives when its center is kept and at least one context slot does.
+    """
+    pos, center, ctx = group["position"], group["center"], group["context"]
+    offs = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
+    b = sampling.window_sizes(pos, window, seed, epoch)
+    slot = (ctx != 0) & (np.abs(offs)[None, :] <= b[:, None])
+    slot &= sampling.keep_mask(pos[:, None] + offs[None, :], ctx, keep_prob, seed, epoch)
+    rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & slot.any(axis=1)
+    context = np.where(slot, ctx, 0)[rows]
+    return center[rows], context
+
+
+def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(center, context) of the pairs whose two occurrences are kept and within the center's window."""
+    pos, center, ctx, off = group["position"], group["center"], group["context"], group["offset"].astype(np.int64)
+    b = sampling.window_sizes(pos, window, seed, epoch)
+    rows = np.abs(off) <= b
+    rows &= sampling.keep_mask(pos, center, keep_prob, seed, epoch)
+    rows &= sampling.keep_mask(pos + off, ctx, keep_prob, seed, epoch)
+    return center[rows], ctx[rows]
+
+
+def epoch_batches(
+    source: PairsFile,
+    keep_prob: np.ndarray,
+    seed: int,
+    epoch: int,
+    batch_size: int,
+    buffer_size: int,
+    rng: np.random.Generator,
+) -> Iterator[Batch]:
+    """Batches of one epoch: masked examples, shuffled in blocks of up to `buffer_size` examples.
+
+    The buffer fills with whole row groups; once it holds `buffer_size` examples it is shuffled and
+    all full batches leave it; the remainder stays for the next fill. `progress` attributes the
+    buffer's source rows to its batches pro rata, so the schedule advances smoothly.
+    """
+    mask = mask_cbow if source.model == "cbow" else mask_skipgram
+    centers: list[np.ndarray] = []
+    contexts: list[np.ndarray] = []
+    held = 0  # examples in the buffer
+    rows_held = 0.0  # source rows those examples stand for
+
+    def drain(final: bool) -> Iterator[Batch]:
+        nonlocal centers, contexts, held, rows_held
+        center = np.concatenate(centers) if len(centers) > 1 else centers[0]
+        context = np.concatenate(contexts) if len(contexts) > 1 else contexts[0]
+        order = rng.permutation(held)
+        center, context = center[order], context[order]
+        n_out = held if final else held - held % batch_size
+        per_example = rows_held / held if held else 0.0
+        for start in range(0, n_out, batch_size):
+            stop = min(start + batch_size, n_out)
+            yield Batch(center[start:stop], context[start:stop], per_example * (stop - start))
+        centers, contexts = [center[n_out:]], [context[n_out:]]
+        held -= n_out
+        rows_held -= per_example * n_out
+
+    for group in source.row_groups():
+        center, context = mask(group, keep_prob, source.window, seed, epoch)
+        centers.append(center)
+        contexts.append(context)
+        held += center.shape[0]
+        rows_held += group["position"].shape[0]
+        if held >= buffer_size:
+            yield from drain(final=False)
+    if held:
+        yield from drain(final=True)

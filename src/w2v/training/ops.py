@@ -1,0 +1,154 @@
+"""Fused word2vec ops as `jingu.Function`s: forward and backward on raw arrays (NumPy or CuPy).
+
+Each op hands its table a row-sparse gradient with unique rows (`coalesced=True`), so the optimizer
+touches only those rows and never sorts. Scatter-adds are sparse-matrix products on the CPU and
+CuPy sparse products on the GPU, never `np.add.at`.
+
+- `ContextMean`: CBOW's hidden layer, the mean of the non-padding context rows. Its backward is
+  either the exact gradient of the mean (`exact=True`) or word2vec/gensim's rule, which hands every
+  context word the full error of the averaged context (`exact=False`).
+- `RowGather`: `weight[ids]` (skip-gram's input vector).
+- `NegativeSampling`: the summed negative-sampling loss of a batch, with negatives either drawn per
+  example (`(B, K)`) or shared by the whole batch (`(S,)`, their terms scaled by `scale`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jingu
+from jingu import RowSparse
+from jingu.cuda import get_array_module, get_sparse_module
+
+
+def unique_inverse(ids: Any, num_rows: int) -> tuple[Any, Any]:
+    """Sorted unique ids and, per entry, the index of its id among them.
+
+    On the CPU a lookup table over the vocabulary (O(V + N)) beats the sort of `np.unique`.
+    """
+    xp = get_array_module(ids)
+    flat = ids.reshape(-1)
+    if xp.__name__ != "numpy":
+        uniq, inverse = xp.unique(flat, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    seen = xp.zeros(num_rows, dtype=bool)
+    seen[flat] = True
+    uniq = xp.flatnonzero(seen)
+    lut = xp.empty(num_rows, dtype=xp.int64)
+    lut[uniq] = xp.arange(uniq.shape[0])
+    return uniq, lut[flat]
+
+
+def row_sum(ids: Any, values: Any, num_rows: int, shape: tuple[int, ...]) -> RowSparse:
+    """`RowSparse` gradient of a `shape` table: values[i] added into row ids[i], rows made unique."""
+    xp = get_array_module(values)
+    sp = get_sparse_module(xp)
+    uniq, inverse = unique_inverse(ids, num_rows)
+    n = inverse.shape[0]
+    ones = xp.ones(n, dtype=values.dtype)
+    # One nonzero per column: (unique rows x n) @ (n x dim) sums the values of each row.
+    mat = sp.csr_matrix((ones, inverse.astype(xp.int32), xp.arange(n + 1, dtype=xp.int32)), shape=(n, uniq.shape[0]))
+    summed = mat.T @ values.reshape(n, -1)
+    return RowSparse(uniq, xp.asarray(summed).astype(values.dtype, copy=False), shape, coalesced=True)
+
+
+class ContextMean(jingu.Function):
+    """Mean of the rows `weight[context[i, j]]` over the non-padding entries of each row of `context`.
+
+    A row whose entries are all padding gives zeros. `exact=False` is word2vec's update: each
+    context word receives the whole gradient of the mean (not divided by the count).
+    """
+
+    def forward(self, weight: Any, context: Any = None, padding_idx: int = 0, exact: bool = False) -> Any:
+        xp = get_array_module(weight)
+        sp = get_sparse_module(xp)
+        keep = context != padding_idx
+        counts = keep.sum(axis=1)
+        ids = context[keep]
+        inv = 1.0 / xp.maximum(counts, 1).astype(weight.dtype)
+        data = inv[xp.nonzero(keep)[0]]
+        indptr = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(counts)]).astype(xp.int32)
+        batch = context.shape[0]
+        mat = sp.csr_matrix((data, ids.astype(xp.int32), indptr), shape=(batch, weight.shape[0]))
+        self.meta = (ids, data, indptr, counts, weight.shape, exact)
+        return xp.asarray(mat @ weight)
+
+    def backward(self, gy: Any) -> Any:
+        ids, data, indptr, counts, shape, exact = self.meta
+        if not self.needs_input_grad[0]:
+            return (None,)
+        xp = get_array_module(gy)
+        sp = get_sparse_module(xp)
+        uniq, inverse = unique_inverse(ids, shape[0])
+        values = data if exact else xp.ones_like(data)
+        mat = sp.csr_matrix((values, inverse.astype(xp.int32), indptr), shape=(gy.shape[0], uniq.shape[0]))
+        grad = xp.asarray(mat.T @ gy).astype(gy.dtype, copy=False)
+        return (RowSparse(uniq, grad, shape, coalesced=True),)
+
+
+class RowGather(jingu.Function):
+    """`weight[ids]` with a row-sparse, coalesced gradient."""
+
+    def forward(self, weight: Any, ids: Any = None) -> Any:
+        self.meta = (ids, weight.shape)
+        return weight[ids]
+
+    def backward(self, gy: Any) -> Any:
+        ids, shape = self.meta
+        if not self.needs_input_grad[0]:
+            return (None,)
+        return (row_sum(ids, gy, shape[0], shape),)
+
+
+def _logsigmoid(xp: Any, x: Any) -> Any:
+    return -xp.logaddexp(0.0, -x)
+
+
+def _sigmoid(xp: Any, x: Any) -> Any:
+    return 0.5 * (xp.tanh(0.5 * x) + 1.0)
+
+
+class NegativeSampling(jingu.Function):
+    """Summed loss -log s(h.w_t) - scale * sum_k log s(-h.w_k) over a batch; inputs (hidden, out_weight).
+
+    `targets` (B,) are the true words; `negatives` is (B, K) for per-example negatives or (S,) for
+    negatives shared by every example of the batch.
+    """
+
+    def forward(self, hidden: Any, weight: Any, targets: Any = None, negatives: Any = None, scale: float = 1.0) -> Any:
+        xp = get_array_module(hidden)
+        pos_w = weight[targets]
+        pos = (hidden * pos_w).sum(axis=1)
+        if negatives.ndim == 2:
+            neg_w = weight[negatives]  # (B, K, d)
+            neg = xp.matmul(neg_w, hidden[:, :, None])[:, :, 0]
+        else:
+            neg_w = weight[negatives]  # (S, d)
+            neg = hidden @ neg_w.T
+        self.meta = (hidden, pos_w, neg_w, pos, neg, targets, negatives, scale, weight.shape)
+        loss = -_logsigmoid(xp, pos).sum() - scale * _logsigmoid(xp, -neg).sum()
+        return xp.asarray(loss, dtype=hidden.dtype)
+
+    def backward(self, gy: Any) -> Any:
+        hidden, pos_w, neg_w, pos, neg, targets, negatives, scale, shape = self.meta
+        xp = get_array_module(hidden)
+        g_pos = (_sigmoid(xp, pos) - 1.0) * gy  # d loss / d pos score
+        g_neg = _sigmoid(xp, neg) * (scale * gy)  # d loss / d negative score
+        g_pos = g_pos.astype(hidden.dtype, copy=False)
+        g_neg = g_neg.astype(hidden.dtype, copy=False)
+        grad_h = grad_w = None
+        if self.needs_input_grad[0]:
+            if negatives.ndim == 2:
+                grad_h = g_pos[:, None] * pos_w + xp.matmul(g_neg[:, None, :], neg_w)[:, 0]
+            else:
+                grad_h = g_pos[:, None] * pos_w + g_neg @ neg_w
+        if self.needs_input_grad[1]:
+            if negatives.ndim == 2:
+                ids = xp.concatenate([targets[:, None], negatives], axis=1).reshape(-1)
+                g = xp.concatenate([g_pos[:, None], g_neg], axis=1)
+                values = (g[:, :, None] * hidden[:, None, :]).reshape(ids.shape[0], -1)
+            else:
+                ids = xp.concatenate([targets, negatives])
+                values = xp.concatenate([g_pos[:, None] * hidden, g_neg.T @ hidden])
+            grad_w = row_sum(ids, values, shape[0], shape)
+        return grad_h, grad_w
