@@ -27,6 +27,11 @@ CJK_FAMILIES = (
     "AR PL UMing CN", "AR PL UKai CN", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
     "STHeiti", "Songti SC", "SimSun",
 )
+# Parts of the file names of the same fonts.
+CJK_FILE_PARTS = (
+    "notosanscjk", "notoserifcjk", "notosanssc", "sourcehansans", "wqy-microhei", "wqy-zenhei",
+    "droidsansfallback", "uming", "ukai", "simhei", "simsun", "msyh", "pingfang",
+)
 DISPLAY = {"cbow": "CBOW", "skipgram": "skip-gram"}
 
 
@@ -49,6 +54,11 @@ def find_cjk_font(font_file: str = ""):
         if family in installed:
             logger.debug("figure labels use the CJK font %s", family)
             return font_manager.FontProperties(fname=installed[family])
+    # matplotlib's font list is cached: a font installed after the cache was built shows up only here.
+    for path in sorted(font_manager.findSystemFonts()):
+        if any(part in Path(path).name.lower() for part in CJK_FILE_PARTS):
+            logger.debug("figure labels use the CJK font file %s", path)
+            return font_manager.FontProperties(fname=path)
     logger.info("no CJK font found: figure points are labelled by number (set eval.font to a font file)")
     return None
 

@@ -146,6 +146,14 @@ def _neighbours(data: ReportData) -> list[str]:
     lines = ["## Nearest neighbours", ""]
     lines.append(f"The {data.topn} words with the highest cosine similarity to each query word.")
     lines.append("")
+    overview = []
+    for query in data.queries:
+        cells = ["、".join(w for w, _ in m.kv.most_similar(query, topn=min(5, data.topn))) if query in m.kv
+                 else "*(not in vocabulary)*" for m in data.models]
+        overview.append([f"**{query}**", *cells])
+    if overview:
+        lines += ["The nearest five at a glance:", ""]
+        lines += table(["query", *(display_name(m.name) for m in data.models)], overview, "l" * (len(data.models) + 1))
     header = ["#"]
     for m in data.models:
         header += [display_name(m.name), "cos"]
@@ -199,7 +207,7 @@ def _aliases(data: ReportData) -> list[str]:
     missing = sorted({w for entry in first for w, r in entry["ranks"].items() if w not in data.models[0].kv})
     if missing:
         lines += [f"Names not in the vocabulary: {'、'.join(missing)}.", ""]
-    lines += ["<details><summary>Rank of each name's nearest partner</summary>", ""]
+    lines += ["<details markdown=\"1\"><summary>Rank of each name's nearest partner</summary>", ""]
     rows = []
     for g, group in enumerate(data.groups):
         for w in group:
@@ -241,7 +249,7 @@ def _analogies(data: ReportData) -> list[str]:
             row += [fmt(entry["accuracy_add"]), fmt(entry["accuracy_mul"])]
         rows.append(row)
     lines += table(header, rows)
-    lines += ["<details><summary>First question of each section, with the 3CosAdd answers</summary>", ""]
+    lines += ['<details markdown="1"><summary>First question of each section, with the 3CosAdd answers</summary>', ""]
     rows, seen = [], set()
     for q, detail in enumerate(first["details"]):
         if detail["section"] in seen:
