@@ -31,7 +31,7 @@ class Embedding(Function):
 
     def forward(self, weight: Any, indices: Any = None, padding_idx: Any = None, sparse: bool = False) -> Any:
         self.meta = (weight.shape, indices, padding_idx, sparse)
-        return weight[indices]
+        return get_array_module(weight).take(weight, indices, axis=0)  # faster than weight[indices]
 
     def backward(self, gy: Any) -> Any:
         shape, indices, padding_idx, sparse = self.meta
