@@ -1,0 +1,236 @@
+"""The Snakemake workflow through the text stages, run as a user would, on a tiny corpus.
+
+Each test copies Snakefile, workflow/ and config/ into a temp folder, points the config at
+tests/data/tiny_corpus.txt and runs `snakemake --cores 2` as a subprocess. Targets are the text
+outputs, so these tests do not depend on the training and evaluation rules.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from w2v.pairs import read_pairs_metadata
+from w2v.vocab import load_vocab
+
+pytestmark = pytest.mark.slow
+
+TARGET = "results/pairs/cbow.parquet"
+STAGE_OUTPUTS = {
+    "segment": ["results/segmented/shard-0.txt", "results/segmented/shard-1.txt"],
+    "clean": ["results/tokens.txt"],
+    "vocab": ["results/vocab.tsv"],
+    "pairs": ["results/pairs/cbow.parquet", "results/pairs/skipgram.parquet"],
+}
+
+
+def make_workdir(root: Path, repo: Path, corpus: bytes, cache: Path | None = None, **sections) -> Path:
+    """A temp workflow folder: the repo's Snakefile, workflow/, config and data, our corpus.
+
+    `cache`: a jieba cache file to put in place, sparing a bad-input test the second it takes to build.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    if cache is not None:
+        (root / "results" / "jieba").mkdir(parents=True)
+        shutil.copy(cache, root / "results" / "jieba" / "jieba.cache")
+    shutil.copy(repo / "Snakefile", root / "Snakefile")
+    shutil.copytree(repo / "workflow", root / "workflow")
+    shutil.copytree(repo / "data" / "eval", root / "data" / "eval")
+    shutil.copy(repo / "data" / "userdict.txt", root / "data" / "userdict.txt")
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "data" / "raw" / "tiny.txt").write_bytes(corpus)
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config["corpus"] = "data/raw/tiny.txt"
+    config["segment"]["shards"] = 2
+    config["vocab"]["min_count"] = 2
+    write_config(root, config, **sections)
+    return root
+
+
+def write_config(root: Path, config: dict, **sections) -> dict:
+    for key, value in sections.items():
+        if isinstance(value, dict):
+            config.setdefault(key, {}).update(value)
+        else:
+            config[key] = value
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+def read_config(root: Path) -> dict:
+    return yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
+def snakemake(root: Path, *args: str, target: str = TARGET) -> subprocess.CompletedProcess:
+    """Run snakemake on `root`, with this interpreter's bin folder (holding `w2v`) on PATH."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(root / "Snakefile"),
+           "--directory", str(root), *args, target]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    result.output = result.stdout + result.stderr
+    return result
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {path: (root / path).stat().st_mtime_ns for paths in STAGE_OUTPUTS.values() for path in paths}
+
+
+def changed_stages(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {stage for stage, paths in STAGE_OUTPUTS.items() if any(before[p] != after[p] for p in paths)}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, repo_root, test_data) -> Path:
+    root = make_workdir(tmp_path_factory.mktemp("wf") / "w", repo_root, (test_data / "tiny_corpus.txt").read_bytes())
+    result = snakemake(root)
+    assert result.returncode == 0, result.output
+    return root
+
+
+def test_text_stages_write_the_contract_files(workdir):
+    for paths in STAGE_OUTPUTS.values():
+        for path in paths:
+            assert (workdir / path).is_file(), path
+    assert (workdir / "results" / "jieba" / "jieba.cache").is_file()
+    vocab = load_vocab(workdir / "results" / "vocab.tsv")
+    meta = read_pairs_metadata(workdir / "results" / "pairs" / "skipgram.parquet")
+    assert meta["window"] == 5 and meta["vocab_sha256"] == vocab.sha256
+    for rule in ("jieba_cache", "segment", "clean", "vocab", "pairs"):
+        assert list((workdir / "results" / "logs" / rule).glob("*.log")), rule
+    benchmarks = [p.name for p in (workdir / "results" / "benchmarks").rglob("*.tsv")]
+    assert sorted(benchmarks) == ["clean.tsv", "jieba_cache.tsv", "pairs.tsv", "shard-0.tsv", "shard-1.tsv", "vocab.tsv"]
+    lines = (workdir / "results" / "segmented" / "shard-0.txt").read_text(encoding="utf-8").splitlines()
+    lines += (workdir / "results" / "segmented" / "shard-1.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len((workdir / "data" / "raw" / "tiny.txt").read_text(encoding="utf-8").splitlines())
+    assert "美猴王" in lines[-1].split() or any("美猴王" in line.split() for line in lines)
+
+
+def test_touching_nothing_means_nothing_to_be_done(workdir):
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.output
+    assert "Nothing to be done" in result.output
+
+
+def test_changing_min_count_reruns_vocab_and_pairs_only(workdir):
+    before = mtimes(workdir)
+    config = read_config(workdir)
+    write_config(workdir, config, vocab={"min_count": config["vocab"]["min_count"] + 1})
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.output
+    assert changed_stages(before, mtimes(workdir)) == {"vocab", "pairs"}
+
+
+def test_changing_window_reruns_only_pairs(workdir):
+    before = mtimes(workdir)
+    config = read_config(workdir)
+    write_config(workdir, config, pairs={"window": config["pairs"]["window"] + 2})
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.output
+    assert changed_stages(before, mtimes(workdir)) == {"pairs"}
+    assert read_pairs_metadata(workdir / "results" / "pairs" / "cbow.parquet")["window"] == config["pairs"]["window"]
+
+
+def test_swapping_two_values_is_noticed(workdir):
+    # clean.digits and clean.latin swap: a per-key params check would miss it, one dict does not.
+    config = read_config(workdir)
+    digits, latin = config["clean"]["digits"], config["clean"]["latin"]
+    assert digits != latin
+    before = mtimes(workdir)
+    write_config(workdir, config, clean={"digits": latin, "latin": digits})
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.output
+    assert "params have changed" in result.output and "clean" in result.output
+    assert mtimes(workdir) == before
+
+
+# --- bad input: a clear message, no partial output --------------------------------------------
+
+
+@pytest.fixture()
+def bad_workdir(tmp_path, repo_root, test_data, workdir):
+    """Factory: a one-shard workdir with the module's jieba cache in place."""
+
+    def make(corpus: bytes | None = None, **sections) -> Path:
+        if corpus is None:
+            corpus = (test_data / "tiny_corpus.txt").read_bytes()
+        sections["segment"] = {"shards": 1, **sections.get("segment", {})}
+        return make_workdir(tmp_path / "w", repo_root, corpus, workdir / "results" / "jieba" / "jieba.cache", **sections)
+
+    return make
+
+
+def test_corpus_in_the_wrong_encoding(bad_workdir, test_data):
+    text = (test_data / "tiny_corpus.txt").read_text(encoding="utf-8")
+    root = bad_workdir(text.encode("gb18030"))
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert "data/raw/tiny.txt, line 1" in result.output
+    assert "`encoding`" in result.output and "gb18030" in result.output
+    assert "Traceback" not in result.output
+    assert not list(root.glob("results/segmented/*"))
+    assert not (root / "results" / "tokens.txt").exists()
+
+
+def test_corpus_with_no_words(bad_workdir):
+    root = bad_workdir("。。。！\n“”——\n".encode("utf-8"))
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert "no tokens left after cleaning" in result.output
+    assert not (root / "results" / "tokens.txt").exists()
+
+
+def test_empty_corpus(bad_workdir):
+    root = bad_workdir(b"")
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert "data/raw/tiny.txt is empty" in result.output
+
+
+def test_vocabulary_emptied_by_min_count(bad_workdir):
+    root = bad_workdir(vocab={"min_count": 100_000})
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert "lower config key `vocab.min_count`" in result.output
+    assert (root / "results" / "tokens.txt").is_file()
+    assert not (root / "results" / "vocab.tsv").exists()
+    assert not (root / "results" / "pairs").exists() or not list((root / "results" / "pairs").iterdir())
+
+
+def test_malformed_user_dict_names_the_line(bad_workdir):
+    root = bad_workdir()
+    (root / "data" / "userdict.txt").write_text("孙悟空 3000 nr\n八戒\n沙僧 lots of\n", encoding="utf-8")
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert "data/userdict.txt, line 3" in result.output
+    assert not list(root.glob("results/segmented/*"))
+
+
+def test_missing_user_dict(bad_workdir):
+    root = bad_workdir(segment={"user_dict": "data/nope.txt"})
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert "data/nope.txt" in result.output
+
+
+@pytest.mark.parametrize(
+    "sections, expected",
+    [
+        ({"vocab": {"min_count": 0}}, "config key vocab.min_count: 0 is less than the minimum of 1"),
+        ({"pairs": {"window": 500}}, "config key pairs.window: 500 is greater than the maximum of 50"),
+        ({"segment": {"hmm": "yes"}}, "config key segment.hmm: 'yes' is not of type 'boolean'"),
+        ({"clean": {"punctuation": True}}, "config key clean: Additional properties are not allowed ('punctuation'"),
+    ],
+)
+def test_invalid_config_names_key_and_bound_before_any_job(tmp_path, repo_root, test_data, sections, expected):
+    root = make_workdir(tmp_path / "w", repo_root, (test_data / "tiny_corpus.txt").read_bytes(), **sections)
+    result = snakemake(root)
+    assert result.returncode != 0
+    assert expected in result.output
+    assert not (root / "results").exists()
