@@ -43,18 +43,26 @@ def scatter_add_rows(indices: Any, values: Any, num_rows: int) -> Any:
     return out.reshape((num_rows, *tail))
 
 
-def unique_rows(indices: Any, values: Any, num_rows: int) -> tuple[Any, Any]:
-    """Sum the values of repeated rows: return (sorted unique indices, their summed values)."""
-    xp = cuda.get_array_module(indices, values)
-    uniq, inverse = xp.unique(indices, return_inverse=True)
-    summed = scatter_add_rows(inverse.reshape(-1), values, int(uniq.shape[0]))
-    return uniq, summed
+def _scatter_parts(parts: list[tuple[Any, Any]], rows_of: list[Any], num_rows: int) -> Any:
+    """Sum the scatter-adds of several (indices, values) parts into one dense array."""
+    out = None
+    for (_, values), rows in zip(parts, rows_of):
+        term = scatter_add_rows(rows, values, num_rows)
+        if out is None:
+            out = term
+        else:
+            out += term
+    return out
 
 
 class RowSparse:
-    """A gradient for a ``shape`` table that is zero except for the rows in ``indices``."""
+    """A gradient for a ``shape`` table that is zero except for the rows in ``indices``.
 
-    __slots__ = ("indices", "values", "shape", "_coalesced")
+    Accumulation (``a + b``) only lists the parts; they are joined lazily, so adding the gradients of
+    two lookups into the same table copies nothing.
+    """
+
+    __slots__ = ("_parts", "shape", "_coalesced")
     is_sparse = True
 
     def __init__(self, indices: Any, values: Any, shape: tuple[int, ...], coalesced: bool = False) -> None:
@@ -63,18 +71,43 @@ class RowSparse:
         shape = tuple(int(s) for s in shape)
         n = indices.shape[0]
         values = values.reshape((n, *shape[1:]))
-        self.indices = indices
-        self.values = values
+        self._parts = [(indices, values)]
         self.shape = shape
         self._coalesced = coalesced
 
+    @classmethod
+    def _from_parts(cls, parts: list[tuple[Any, Any]], shape: tuple[int, ...]) -> "RowSparse":
+        out = object.__new__(cls)
+        out._parts = parts
+        out.shape = shape
+        out._coalesced = False
+        return out
+
+    def _joined(self) -> tuple[Any, Any]:
+        if len(self._parts) > 1:
+            xp = cuda.get_array_module(self._parts[0][1])
+            self._parts = [
+                (xp.concatenate([i for i, _ in self._parts]), xp.concatenate([v for _, v in self._parts]))
+            ]
+        return self._parts[0]
+
+    @property
+    def indices(self) -> Any:
+        """Row of each value (1-D int64; rows may repeat)."""
+        return self._joined()[0]
+
+    @property
+    def values(self) -> Any:
+        """One row of values per index, shape ``(len(indices), *shape[1:])``."""
+        return self._joined()[1]
+
     @property
     def dtype(self) -> Any:
-        return self.values.dtype
+        return self._parts[0][1].dtype
 
     @property
     def device(self) -> str:
-        return cuda.device_of(self.values)
+        return cuda.device_of(self._parts[0][1])
 
     @property
     def data(self) -> Any:
@@ -85,43 +118,52 @@ class RowSparse:
         """Unique, sorted rows with their values summed."""
         if self._coalesced:
             return self
-        uniq, summed = unique_rows(self.indices, self.values, self.shape[0])
+        xp = cuda.get_array_module(self._parts[0][1])
+        all_rows = xp.concatenate([i for i, _ in self._parts]) if len(self._parts) > 1 else self._parts[0][0]
+        uniq, inverse = xp.unique(all_rows, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        bounds = [0]
+        for i, _ in self._parts:
+            bounds.append(bounds[-1] + i.shape[0])
+        rows_of = [inverse[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        summed = _scatter_parts(self._parts, rows_of, int(uniq.shape[0]))
         return RowSparse(uniq, summed, self.shape, coalesced=True)
 
     def to_dense(self) -> Any:
         """The full ``shape`` array (rows not listed are zero)."""
-        return scatter_add_rows(self.indices, self.values, self.shape[0])
+        return _scatter_parts(self._parts, [i for i, _ in self._parts], self.shape[0])
 
     def to(self, device: Any) -> "RowSparse":
-        return RowSparse(
-            cuda.to_device(self.indices, device), cuda.to_device(self.values, device), self.shape, self._coalesced
-        )
+        parts = [(cuda.to_device(i, device), cuda.to_device(v, device)) for i, v in self._parts]
+        out = RowSparse._from_parts(parts, self.shape)
+        out._coalesced = self._coalesced
+        return out
 
     def __add__(self, other: Any) -> Any:
-        """Sparse + sparse concatenates (cheap accumulation); sparse + dense gives dense."""
+        """Sparse + sparse lists both (cheap accumulation); sparse + dense gives dense."""
         if isinstance(other, RowSparse):
             if other.shape != self.shape:
                 raise ValueError(f"cannot add RowSparse of shapes {self.shape} and {other.shape}")
-            xp = cuda.get_array_module(self.values)
-            return RowSparse(
-                xp.concatenate([self.indices, other.indices]),
-                xp.concatenate([self.values, other.values]),
-                self.shape,
-            )
+            return RowSparse._from_parts(self._parts + other._parts, self.shape)
         return add_into_dense(other, self)
 
     __radd__ = __add__
 
     def __mul__(self, scalar: float) -> "RowSparse":
-        return RowSparse(self.indices, self.values * scalar, self.shape, self._coalesced)
+        out = RowSparse._from_parts([(i, v * scalar) for i, v in self._parts], self.shape)
+        out._coalesced = self._coalesced
+        return out
 
     __rmul__ = __mul__
 
     def __neg__(self) -> "RowSparse":
         return self * -1
 
+    def __len__(self) -> int:
+        return sum(int(i.shape[0]) for i, _ in self._parts)
+
     def __repr__(self) -> str:
-        return f"RowSparse(rows={self.indices.shape[0]}, shape={self.shape}, dtype={self.dtype})"
+        return f"RowSparse(rows={len(self)}, shape={self.shape}, dtype={self.dtype})"
 
 
 def add_into_dense(dense: Any, sparse: RowSparse) -> Any:
