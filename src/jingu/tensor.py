@@ -22,6 +22,7 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_index", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators (ndarray + Tensor)
+    __array_priority__ = 1000  # the same for CuPy
     is_sparse = False
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> None:

@@ -170,3 +170,33 @@ def test_embedding_bag_module_and_errors(device: str) -> None:
         F.embedding_bag(np.array([[1]]), bag.weight, mode="max")
     with pytest.raises(ValueError, match="per_sample_weights needs mode='sum'"):
         F.embedding_bag(np.array([[1]]), bag.weight, mode="mean", per_sample_weights=np.ones((1, 1)))
+
+
+def test_rowsparse_parts_behave_like_one_gradient(device: str, rng: np.random.Generator) -> None:
+    to = lambda a: jingu.cuda.to_device(a, device)  # noqa: E731
+    a = RowSparse(to(np.array([2, 0])), to(rng.normal(size=(2, 3))), (4, 3))
+    b = RowSparse(to(np.array([0, 3, 0])), to(rng.normal(size=(3, 3))), (4, 3))
+    total = a + b
+    assert len(total) == 5
+    expected = _dense(a) + _dense(b)
+    np.testing.assert_allclose(_dense(total), expected)
+    c = total.coalesce()
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(c.indices), [0, 2, 3])
+    np.testing.assert_allclose(jingu.cuda.as_numpy(c.values), expected[[0, 2, 3]])
+    np.testing.assert_allclose(_dense(total * 2.0), 2 * expected)
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(total.indices), [2, 0, 0, 3, 0])  # joined on demand
+    assert total.values.shape == (5, 3)
+    with pytest.raises(ValueError, match="shapes"):
+        a + RowSparse(to(np.array([0])), to(np.ones((1, 3))), (5, 3))
+
+
+def test_two_lookups_into_one_sparse_table_accumulate(device: str, rng: np.random.Generator) -> None:
+    emb = jingu.nn.Embedding(6, 2, sparse=True, dtype=np.float64).to(device)
+    (emb(np.array([1, 2])).sum() + 2 * emb(np.array([[2, 5]])).sum()).backward()
+    g = emb.weight.grad.coalesce()
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(g.indices), [1, 2, 5])
+    np.testing.assert_allclose(jingu.cuda.as_numpy(g.values), [[1, 1], [3, 3], [2, 2]])
+    dense_too = emb(np.array([1])) * jingu.Tensor(np.ones(2), device=device)
+    (emb.weight * 1.0).sum().backward()  # a dense gradient meets the sparse one: densified
+    assert not isinstance(emb.weight.grad, RowSparse)
+    assert dense_too.shape == (1, 2)

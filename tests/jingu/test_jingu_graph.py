@@ -230,3 +230,13 @@ def test_import_prints_nothing_and_leaves_cupy_alone() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
+
+
+def test_broadcast_gradients_come_back_full_and_writable(make: Any, rng: np.random.Generator) -> None:
+    s = make(np.array(1.5), requires_grad=True)
+    x = make(rng.normal(size=(3, 4)), requires_grad=True)
+    (s * x).sum().backward()
+    np.testing.assert_allclose(s.grad.numpy(), x.numpy().sum())
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 4), 1.5))
+    x.grad.data[0, 0] = 0.0  # a leaf's gradient owns its memory
+    assert gradcheck(lambda a, b: (a * b).sum(axis=0) / b, [s, x])

@@ -30,8 +30,10 @@ class TwoLayer(nn.Module):
 def test_parameters_in_definition_order() -> None:
     model = TwoLayer()
     names = [n for n, _ in model.named_parameters()]
-    # own parameters come first, then submodules in the order they were set; "tied" adds nothing
-    assert names == ["scale", "first.weight", "first.bias", "second.weight"]
+    # definition order, submodules in place; "tied" (the same module again) adds nothing
+    assert names == ["first.weight", "first.bias", "scale", "second.weight"]
+    assert [n for n, _ in model.named_modules()] == ["", "first", "second"]
+    assert list(model.state_dict()) == names
     assert len(list(model.parameters())) == 4
     assert model.second.bias is None
 

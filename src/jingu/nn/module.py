@@ -53,22 +53,35 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ---- traversal ----------------------------------------------------------------------------
+    def _members(self, prefix: str) -> Iterator[tuple[str, Any]]:
+        """(dotted name, Parameter or Module) for every member, recursively, in definition order."""
+        for name in self.__dict__:
+            full = f"{prefix}.{name}" if prefix else name
+            if name in self._parameters:
+                yield full, self._parameters[name]
+            elif name in self._modules:
+                yield full, self._modules[name]
+                yield from self._modules[name]._members(full)
+
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """(dotted name, module), this module first as ""; a module reached twice appears once."""
+        seen = {id(self)}
         yield prefix, self
-        for name, mod in self._modules.items():
-            yield from mod.named_modules(f"{prefix}.{name}" if prefix else name)
+        for name, m in self._members(prefix):
+            if isinstance(m, Module) and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
 
     def children(self) -> Iterator["Module"]:
         yield from self._modules.values()
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) in definition order; a shared parameter appears once."""
+        """(dotted name, parameter) in definition order, submodules' in place; shared ones once."""
         seen: set[int] = set()
-        for mod_name, mod in self.named_modules(prefix):
-            for name, p in mod._parameters.items():
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+        for name, p in self._members(prefix):
+            if isinstance(p, Parameter) and id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
 
     def parameters(self) -> Iterator[Parameter]:
         for _, p in self.named_parameters():
@@ -76,12 +89,10 @@ class Module:
 
     # ---- state ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Name -> array (the live arrays, on their device); save with ``jingu.save``."""
-        out: dict[str, Any] = {}
+        """Name -> array (the live arrays, on their device) in definition order; save with ``jingu.save``."""
+        out: dict[str, Any] = {name: p.data for name, p in self.named_parameters()}
         for mod_name, mod in self.named_modules():
             pre = f"{mod_name}." if mod_name else ""
-            for name, p in mod._parameters.items():
-                out[pre + name] = p.data
             for name, b in mod._buffers.items():
                 out[pre + name] = b
         return out
@@ -93,11 +104,11 @@ class Module:
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name, p in self.named_parameters():
+            if name in state:
+                p.data[...] = _converted(state[name], p.data, name)
         for mod_name, mod in self.named_modules():
             pre = f"{mod_name}." if mod_name else ""
-            for name, p in mod._parameters.items():
-                if pre + name in state:
-                    p.data[...] = _converted(state[pre + name], p.data, pre + name)
             for name, b in list(mod._buffers.items()):
                 if pre + name in state:
                     b[...] = _converted(state[pre + name], b, pre + name)

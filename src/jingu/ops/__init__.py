@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from jingu import cuda
 from jingu.ops import elementwise as E
 from jingu.ops import reduce as R
@@ -120,7 +122,13 @@ def transpose(x: Any, *axes: Any) -> Tensor:
 
 
 def getitem(x: Any, key: Any) -> Tensor:
-    return S.GetItem.apply(x, key=_unwrap_key(key))
+    key = _unwrap_key(key)
+    xp = cuda.get_array_module(x)
+    if xp is not np:  # index arrays follow the data onto its device
+        key = tuple(xp.asarray(k) if isinstance(k, np.ndarray) else k for k in key) if isinstance(
+            key, tuple
+        ) else (xp.asarray(key) if isinstance(key, np.ndarray) else key)
+    return S.GetItem.apply(x, key=key)
 
 
 def concatenate(tensors: Any, axis: int = 0) -> Tensor:
