@@ -156,9 +156,26 @@ def check_same_result(args: argparse.Namespace, device: str, steps: int = 5) -> 
 
 
 def run_worker(args: argparse.Namespace, version: str, device: str, env: dict[str, str]) -> float:
-    cmd = [sys.executable, __file__, "--worker", version, "--device", device, "--steps", str(args.steps),
-           "--warmup", str(args.warmup), "--vocab", str(args.vocab), "--dim", str(args.dim),
-           "--batch", str(args.batch), "--negatives", str(args.negatives)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        version,
+        "--device",
+        device,
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--vocab",
+        str(args.vocab),
+        "--dim",
+        str(args.dim),
+        "--batch",
+        str(args.batch),
+        "--negatives",
+        str(args.negatives),
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"worker {version} failed:\n{done.stderr}")
@@ -192,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fresh process, {args.rounds} alternating rounds, median over rounds")
     runs: dict[str, list[float]] = {"jingu": [], "raw": []}
     for r in range(args.rounds):
-        for version in (("jingu", "raw") if r % 2 == 0 else ("raw", "jingu")):
+        for version in ("jingu", "raw") if r % 2 == 0 else ("raw", "jingu"):
             runs[version].append(run_worker(args, version, device, dict(os.environ)))
     for version, label in (("jingu", "jingu     "), ("raw", "raw arrays")):
         each = ", ".join(f"{t:.2f}" for t in runs[version])

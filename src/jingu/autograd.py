@@ -173,8 +173,7 @@ def _checked_grad(fn: Function, i: int, shape: tuple[int, ...], dtype: Any, g: A
     g_shape = g.shape if isinstance(g, RowSparse) else tuple(g.shape)
     if g_shape != tuple(shape):
         raise RuntimeError(
-            f"{type(fn).__name__}.backward returned a gradient of shape {g_shape} for input {i} "
-            f"of shape {tuple(shape)}"
+            f"{type(fn).__name__}.backward returned a gradient of shape {g_shape} for input {i} of shape {tuple(shape)}"
         )
     if g.dtype != dtype:
         if isinstance(g, RowSparse):
@@ -227,8 +226,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
             in_grads = (in_grads,)
         if len(in_grads) != len(fn.inputs):
             raise RuntimeError(
-                f"{type(fn).__name__}.backward returned {len(in_grads)} gradients for "
-                f"{len(fn.inputs)} inputs"
+                f"{type(fn).__name__}.backward returned {len(in_grads)} gradients for {len(fn.inputs)} inputs"
             )
         for i, (edge, g) in enumerate(zip(fn.inputs, in_grads)):
             if edge is None or g is None:

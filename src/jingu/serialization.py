@@ -100,11 +100,15 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Any:
     try:
         with np.load(path, allow_pickle=False) as npz:
             if "__structure__" not in npz.files:
-                raise ValueError(f"load: {path} is not a jingu checkpoint (no __structure__ entry); write it with jingu.save")
+                raise ValueError(
+                    f"load: {path} is not a jingu checkpoint (no __structure__ entry); write it with jingu.save"
+                )
             structure = json.loads(npz["__structure__"].tobytes().decode("utf-8"))
             if structure.get("format") != _FORMAT:
                 raise ValueError(f"load: {path} has format {structure.get('format')!r}, expected {_FORMAT!r}")
             arrays = {name: npz[name] for name in npz.files if name != "__structure__"}
     except (zipfile.BadZipFile, OSError, json.JSONDecodeError, UnicodeDecodeError, KeyError) as exc:
-        raise ValueError(f"load: {path} is damaged or not a .npz checkpoint ({exc}); write it again with jingu.save") from exc
+        raise ValueError(
+            f"load: {path} is damaged or not a .npz checkpoint ({exc}); write it again with jingu.save"
+        ) from exc
     return _decode(structure["root"], arrays, device)

@@ -86,9 +86,7 @@ class RowSparse:
     def _joined(self) -> tuple[Any, Any]:
         if len(self._parts) > 1:
             xp = cuda.get_array_module(self._parts[0][1])
-            self._parts = [
-                (xp.concatenate([i for i, _ in self._parts]), xp.concatenate([v for _, v in self._parts]))
-            ]
+            self._parts = [(xp.concatenate([i for i, _ in self._parts]), xp.concatenate([v for _, v in self._parts]))]
         return self._parts[0]
 
     @property

@@ -58,7 +58,9 @@ def test_rowsparse_coalesce_add_dense(device: str, rng: np.random.Generator) -> 
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("padding_idx", [None, 0])
-def test_embedding_forward_and_grad(device: str, make: Any, rng: np.random.Generator, sparse: bool, padding_idx: Any) -> None:
+def test_embedding_forward_and_grad(
+    device: str, make: Any, rng: np.random.Generator, sparse: bool, padding_idx: Any
+) -> None:
     w = make(rng.normal(size=(6, 3)), requires_grad=True)
     idx = np.array([[0, 2, 2], [5, 0, 2]])  # repeated rows and padding
     out = F.embedding(idx, w, padding_idx=padding_idx, sparse=sparse)
@@ -117,7 +119,9 @@ def test_from_pretrained_freezes(rng: np.random.Generator) -> None:
 @pytest.mark.parametrize("mode", ["mean", "sum"])
 @pytest.mark.parametrize("padding_idx", [None, 0])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_embedding_bag_2d(device: str, make: Any, rng: np.random.Generator, mode: str, padding_idx: Any, sparse: bool) -> None:
+def test_embedding_bag_2d(
+    device: str, make: Any, rng: np.random.Generator, mode: str, padding_idx: Any, sparse: bool
+) -> None:
     w_np = rng.normal(size=(7, 3))
     idx = np.array([[1, 2, 2, 0], [0, 0, 0, 0], [6, 5, 1, 1], [3, 0, 4, 4]])  # a bag of only padding
     w = make(w_np, requires_grad=True)

@@ -37,9 +37,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y + bias if bias is not None else y
 
 
-def embedding(
-    input: Any, weight: Tensor, padding_idx: int | None = None, sparse: bool = False
-) -> Tensor:
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, sparse: bool = False) -> Tensor:
     """Rows ``weight[input]`` for an integer array/Tensor of any shape."""
     idx = _index_array(input, weight.data)
     _check_indices(idx, weight.shape[0], "embedding")

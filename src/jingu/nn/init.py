@@ -6,7 +6,6 @@ Drawing on the CPU and then moving makes a seed give the same weights on every d
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -67,5 +66,3 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: np.random.Gene
     fan_in, fan_out = _fans(tuple(tensor.shape))
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator=generator)
-
-

@@ -152,7 +152,9 @@ class Module:
 def _converted(value: Any, like: Any, key: str) -> Any:
     value = value.data if isinstance(value, Tensor) else value
     if tuple(value.shape) != tuple(like.shape):
-        raise ValueError(f"load_state_dict: {key!r} has shape {tuple(value.shape)}, the model expects {tuple(like.shape)}")
+        raise ValueError(
+            f"load_state_dict: {key!r} has shape {tuple(value.shape)}, the model expects {tuple(like.shape)}"
+        )
     value = cuda.to_device(value, cuda.device_of(like))
     return value.astype(like.dtype, copy=False) if value.dtype != like.dtype else value
 

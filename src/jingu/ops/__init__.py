@@ -125,9 +125,11 @@ def getitem(x: Any, key: Any) -> Tensor:
     key = _unwrap_key(key)
     xp = cuda.get_array_module(x)
     if xp is not np:  # index arrays follow the data onto its device
-        key = tuple(xp.asarray(k) if isinstance(k, np.ndarray) else k for k in key) if isinstance(
-            key, tuple
-        ) else (xp.asarray(key) if isinstance(key, np.ndarray) else key)
+        key = (
+            tuple(xp.asarray(k) if isinstance(k, np.ndarray) else k for k in key)
+            if isinstance(key, tuple)
+            else (xp.asarray(key) if isinstance(key, np.ndarray) else key)
+        )
     return S.GetItem.apply(x, key=key)
 
 

@@ -83,9 +83,7 @@ def bag_matrix(
         scale = 1.0 / xp.maximum(counts, 1).astype(dtype)
         data = data * scale[bag_of_entries(indptr, cols.shape[0])]
     index_dtype = xp.int32 if cols.shape[0] < 2**31 - 1 else xp.int64
-    return sp.csr_matrix(
-        (data, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n_bags, num_rows)
-    )
+    return sp.csr_matrix((data, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n_bags, num_rows))
 
 
 def bag_of_entries(indptr: Any, nnz: int) -> Any:

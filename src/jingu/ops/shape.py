@@ -54,7 +54,8 @@ class GetItem(Function):
         gx = xp.zeros(shape, dtype=dtype)
         keys = key if isinstance(key, tuple) else (key,)
         advanced = [k for k in keys if hasattr(k, "dtype") or isinstance(k, list)]
-        if len(advanced) == 0 or (len(advanced) == 1 and getattr(advanced[0], "dtype", None) == bool):
+        mask_only = len(advanced) == 1 and getattr(getattr(advanced[0], "dtype", None), "kind", "") == "b"
+        if not advanced or mask_only:
             gx[key] = gy  # basic indexing and masks never repeat an element
         elif xp is np:
             np.add.at(gx, key, gy)  # rare path: several index arrays at once

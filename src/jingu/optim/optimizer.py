@@ -47,7 +47,9 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}")
             if not p.requires_grad:
-                raise ValueError(f"{type(self).__name__}: a parameter has requires_grad=False (freeze it by leaving it out)")
+                raise ValueError(
+                    f"{type(self).__name__}: a parameter has requires_grad=False (freeze it by leaving it out)"
+                )
             if id(p) in seen:
                 raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
             seen.add(id(p))
@@ -80,9 +82,7 @@ class Optimizer:
                 index[id(p)] = len(index)
                 ids.append(index[id(p)])
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
-        state = {
-            index[id(p)]: dict(s) for g in self.param_groups for p in g["params"] if (s := self.state.get(p))
-        }
+        state = {index[id(p)]: dict(s) for g in self.param_groups for p in g["params"] if (s := self.state.get(p))}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -100,9 +100,7 @@ class Optimizer:
         self.state = {}
         for key, s in state_dict["state"].items():
             p = params[int(key)]
-            self.state[p] = {
-                k: cuda.to_device(v, p.device) if hasattr(v, "shape") else v for k, v in s.items()
-            }
+            self.state[p] = {k: cuda.to_device(v, p.device) if hasattr(v, "shape") else v for k, v in s.items()}
 
     def _grads(self, group: dict[str, Any]) -> Iterable[tuple[Tensor, Any]]:
         for p in group["params"]:
