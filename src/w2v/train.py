@@ -180,7 +180,8 @@ def train(
 
     end = cfg["epochs"] if stop_after is None else min(cfg["epochs"], start + stop_after)
     for epoch in range(start, end):
-        record = _train_epoch(net, opt, source, cfg, keep_prob, table, seed, epoch, meta["n_tokens"], dev)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the NaN guard
+            record = _train_epoch(net, opt, source, cfg, keep_prob, table, seed, epoch, meta["n_tokens"], dev)
         history["epochs"].append(record)
         log.info(
             "%s epoch %d/%d: loss %.4f, alpha %.5f, %.0f words/s, %.1f s",

@@ -1,0 +1,168 @@
+"""CBOW / skip-gram models and their fused ops: forward against NumPy, float64 gradient checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jingu
+from jingu.nn import functional as F
+from jingu.testing import gradcheck
+from w2v.models import CBOW, SkipGram, build_model
+from w2v.training.ops import ContextMean, NegativeSampling, RowGather, row_sum, unique_inverse
+
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=[pytest.mark.gpu, pytest.mark.skipif(not jingu.cuda.is_available(), reason="CuPy finds no GPU")],
+    ),
+]
+
+V, D = 7, 3
+CONTEXT = np.array([[1, 2, 0, 2], [0, 0, 0, 5], [3, 0, 4, 6]])  # repeated id, padding, full row
+CENTER = np.array([4, 1, 2])
+
+
+def _t(array, device, grad=True):
+    return jingu.Tensor(np.asarray(array, dtype=np.float64), requires_grad=grad, device=device)
+
+
+def _dev(array, device):
+    return jingu.cuda.to_device(np.asarray(array), device)
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    return request.param
+
+
+def test_unique_inverse_and_row_sum_match_numpy(device):
+    ids = _dev(np.array([5, 1, 5, 0, 1, 5]), device)
+    uniq, inv = unique_inverse(ids, 8)
+    assert jingu.cuda.as_numpy(uniq).tolist() == [0, 1, 5]
+    assert jingu.cuda.as_numpy(uniq)[jingu.cuda.as_numpy(inv)].tolist() == [5, 1, 5, 0, 1, 5]
+    values = np.arange(12, dtype=np.float64).reshape(6, 2)
+    grad = row_sum(ids, _dev(values, device), 8, (8, 2))
+    dense = np.zeros((8, 2))
+    for i, row in zip([5, 1, 5, 0, 1, 5], values):
+        dense[i] += row
+    np.testing.assert_allclose(jingu.cuda.as_numpy(grad.to_dense()), dense)
+    assert len(set(jingu.cuda.as_numpy(grad.indices).tolist())) == grad.indices.shape[0]
+
+
+def test_context_mean_forward_matches_embedding_bag(device):
+    w = np.random.default_rng(0).normal(size=(V, D))
+    ctx = _dev(CONTEXT, device)
+    ours = ContextMean.apply(_t(w, device), context=ctx, padding_idx=0, exact=True)
+    bag = F.embedding_bag(ctx, _t(w, device), mode="mean", padding_idx=0)
+    np.testing.assert_allclose(ours.numpy(), bag.numpy(), rtol=1e-12)
+    expected = np.stack([w[[1, 2, 2]].mean(0), w[[5]].mean(0), w[[3, 4, 6]].mean(0)])
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+
+
+def test_context_mean_exact_gradient(device):
+    w = _t(np.random.default_rng(1).normal(size=(V, D)), device)
+    ctx = _dev(CONTEXT, device)
+    assert gradcheck(lambda w: ContextMean.apply(w, context=ctx, padding_idx=0, exact=True), [w])
+    assert w.grad.to_dense()[0].tolist() == [0.0] * D  # padding never gets a gradient
+
+
+def test_context_mean_gensim_rule_gives_each_word_the_full_error(device):
+    w = _t(np.random.default_rng(2).normal(size=(V, D)), device)
+    ctx = _dev(CONTEXT, device)
+    gy = np.random.default_rng(3).normal(size=(3, D))
+    ContextMean.apply(w, context=ctx, padding_idx=0, exact=False).backward(_dev(gy, device))
+    expected = np.zeros((V, D))
+    for row, g in zip(CONTEXT, gy):
+        for i in row[row != 0]:
+            expected[i] += g  # not divided by the number of context words
+    np.testing.assert_allclose(jingu.cuda.as_numpy(w.grad.to_dense()), expected, rtol=1e-12)
+
+
+def test_row_gather_forward_and_gradient(device):
+    w = _t(np.random.default_rng(4).normal(size=(V, D)), device)
+    ids = _dev(np.array([3, 1, 3, 6]), device)
+    np.testing.assert_allclose(RowGather.apply(w, ids=ids).numpy(), w.numpy()[[3, 1, 3, 6]])
+    assert gradcheck(lambda w: RowGather.apply(w, ids=ids), [w])
+
+
+def _ns_reference(h, w, targets, negatives, scale):
+    def logsig(x):
+        return -np.logaddexp(0, -x)
+
+    pos = (h * w[targets]).sum(1)
+    if negatives.ndim == 2:
+        neg = np.einsum("bd,bkd->bk", h, w[negatives])
+    else:
+        neg = h @ w[negatives].T
+    return -logsig(pos).sum() - scale * logsig(-neg).sum()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_negative_sampling_forward_and_gradients(device, shared):
+    rng = np.random.default_rng(5)
+    h_np, w_np = rng.normal(size=(3, D)), rng.normal(size=(V, D))
+    negatives = np.array([2, 5, 2, 6]) if shared else np.array([[2, 5], [4, 4], [1, 6]])
+    scale = 0.5 if shared else 1.0
+    h, w = _t(h_np, device), _t(w_np, device)
+    tg, ng = _dev(CENTER, device), _dev(negatives, device)
+    loss = NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=scale)
+    np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, CENTER, negatives, scale), rtol=1e-12)
+    assert gradcheck(lambda h, w: NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=scale), [h, w])
+
+
+@pytest.mark.parametrize("loss", ["negative", "softmax"])
+@pytest.mark.parametrize("cbow_mean", ["gensim", "exact"])
+def test_cbow_model_loss_and_gradients(device, loss, cbow_mean):
+    model = CBOW(V, D, loss=loss, cbow_mean=cbow_mean, dtype=np.float64, device=device,
+                 generator=np.random.default_rng(6))
+    out = model.embed_out if loss == "negative" else model.output.weight
+    out.data[...] = _dev(np.random.default_rng(7).normal(size=(V, D)), device)  # zeros would hide bugs
+    negs = _dev(np.array([[2, 5], [4, 4], [1, 6]]), device)
+    ctx, tg = _dev(CONTEXT, device), _dev(CENTER, device)
+    w_in = model.embed_in.numpy()
+    h = np.stack([w_in[r[r != 0]].mean(0) for r in CONTEXT])
+    if loss == "negative":
+        expected = _ns_reference(h, out.numpy(), CENTER, np.array([[2, 5], [4, 4], [1, 6]]), 1.0)
+    else:
+        logits = h @ out.numpy().T
+        expected = -(logits[np.arange(3), CENTER] - np.log(np.exp(logits).sum(1))).sum()
+    value = model(tg, ctx, negs if loss == "negative" else None)
+    np.testing.assert_allclose(value.item(), expected, rtol=1e-10)
+    if cbow_mean == "exact":
+        # The exact mode is a true gradient: both tables pass a numerical check.
+        assert gradcheck(lambda a, b: model(tg, ctx, negs if loss == "negative" else None), [model.embed_in, out])
+    else:
+        # gensim's rule: the output table gets the true gradient; the input rows get count x exact.
+        assert gradcheck(lambda b: model(tg, ctx, negs if loss == "negative" else None), [out])
+
+
+@pytest.mark.parametrize("loss", ["negative", "softmax"])
+def test_skipgram_model_gradients(device, loss):
+    model = SkipGram(V, D, loss=loss, dtype=np.float64, device=device, generator=np.random.default_rng(8))
+    out = model.embed_out if loss == "negative" else model.output.weight
+    out.data[...] = _dev(np.random.default_rng(9).normal(size=(V, D)), device)
+    ctx, tg = _dev(np.array([3, 3, 6]), device), _dev(CENTER, device)
+    negs = _dev(np.array([[2, 5], [4, 4], [1, 6]]), device) if loss == "negative" else None
+    assert gradcheck(lambda a, b: model(tg, ctx, negs), [model.embed_in, out])
+
+
+def test_init_follows_word2vec():
+    model = build_model("cbow", 50, {"vector_size": 10}, generator=np.random.default_rng(0))
+    w = model.embed_in.numpy()
+    assert w.dtype == np.float32 and np.all(w[0] == 0)
+    assert np.all(np.abs(w[1:]) <= 0.5 / 10) and w[1:].std() > 0.01
+    assert np.all(model.embed_out.numpy() == 0)
+    # Same generator seed, same initial vectors.
+    again = build_model("cbow", 50, {"vector_size": 10}, generator=np.random.default_rng(0))
+    np.testing.assert_array_equal(w, again.embed_in.numpy())
+
+
+def test_bad_model_arguments_raise():
+    with pytest.raises(ValueError, match="loss"):
+        CBOW(5, 2, loss="hierarchical")
+    with pytest.raises(ValueError, match="cbow_mean"):
+        CBOW(5, 2, cbow_mean="sum")
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("glove", 5, {"vector_size": 2})
