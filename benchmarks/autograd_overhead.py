@@ -46,11 +46,23 @@ def raw_scatter(xp: Any, rows: Any, values: Any, num_rows: int) -> Any:
     return out
 
 
+def raw_unique(xp: Any, rows: Any, num_rows: int) -> tuple[Any, Any]:
+    """Sorted unique rows and each entry's position among them (a lookup table on the CPU)."""
+    if xp is not np:
+        uniq, inverse = xp.unique(rows, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    seen = np.zeros(num_rows, dtype=bool)
+    seen[rows] = True
+    uniq = np.flatnonzero(seen)
+    lookup = np.empty(num_rows, dtype=np.int64)
+    lookup[uniq] = np.arange(uniq.shape[0])
+    return uniq, lookup[rows]
+
+
 def raw_update(xp: Any, table: Any, parts: list[tuple[Any, Any]], lr: float) -> None:
     """SGD on the touched rows only: unique rows, each part's values summed into them, one update."""
     rows = xp.concatenate([r for r, _ in parts]) if len(parts) > 1 else parts[0][0]
-    uniq, inverse = xp.unique(rows, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    uniq, inverse = raw_unique(xp, rows, table.shape[0])
     summed, start = None, 0
     for r, values in parts:
         term = raw_scatter(xp, inverse[start : start + r.shape[0]], values, uniq.shape[0])

@@ -43,6 +43,25 @@ def scatter_add_rows(indices: Any, values: Any, num_rows: int) -> Any:
     return out.reshape((num_rows, *tail))
 
 
+def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
+    """Sorted unique ``rows`` and, per entry, the position of its row among them.
+
+    On the CPU a lookup table over the ``num_rows`` rows (O(rows + n)) replaces ``np.unique``'s sort
+    when the table is not much larger than the batch.
+    """
+    xp = cuda.get_array_module(rows)
+    rows = rows.reshape(-1)
+    if xp is not np or num_rows > 64 * rows.shape[0] + 65_536:
+        uniq, inverse = xp.unique(rows, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    seen = np.zeros(num_rows, dtype=bool)
+    seen[rows] = True
+    uniq = np.flatnonzero(seen)
+    lookup = np.empty(num_rows, dtype=np.int64)
+    lookup[uniq] = np.arange(uniq.shape[0])
+    return uniq, lookup[rows]
+
+
 def _scatter_parts(parts: list[tuple[Any, Any]], rows_of: list[Any], num_rows: int) -> Any:
     """Sum the scatter-adds of several (indices, values) parts into one dense array."""
     out = None
@@ -118,8 +137,7 @@ class RowSparse:
             return self
         xp = cuda.get_array_module(self._parts[0][1])
         all_rows = xp.concatenate([i for i, _ in self._parts]) if len(self._parts) > 1 else self._parts[0][0]
-        uniq, inverse = xp.unique(all_rows, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        uniq, inverse = unique_inverse(all_rows, self.shape[0])
         bounds = [0]
         for i, _ in self._parts:
             bounds.append(bounds[-1] + i.shape[0])

@@ -204,3 +204,14 @@ def test_two_lookups_into_one_sparse_table_accumulate(device: str, rng: np.rando
     (emb.weight * 1.0).sum().backward()  # a dense gradient meets the sparse one: densified
     assert not isinstance(emb.weight.grad, RowSparse)
     assert dense_too.shape == (1, 2)
+
+
+@pytest.mark.parametrize("num_rows", [10, 10_000_000])  # lookup table, and np.unique for huge tables
+def test_unique_inverse_matches_np_unique(num_rows: int, rng: np.random.Generator) -> None:
+    from jingu.sparse import unique_inverse
+
+    rows = rng.integers(0, 10, size=40) * (num_rows // 10)
+    uniq, inverse = unique_inverse(rows, num_rows)
+    expected_uniq, expected_inverse = np.unique(rows, return_inverse=True)
+    np.testing.assert_array_equal(uniq, expected_uniq)
+    np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
