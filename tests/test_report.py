@@ -15,7 +15,6 @@ from w2v.cli import main
 from w2v.errors import UserError
 from w2v.evaluation import alias_metrics, load_alias_groups
 from w2v.report import build_report
-from w2v.report.figures import find_cjk_font
 from w2v.vectors import KeyedVectors
 
 DATA = Path(__file__).parent / "data" / "eval"
@@ -101,11 +100,12 @@ def test_alias_and_analogy_numbers_match_the_library(tmp_path) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
-def test_number_labels_without_font_and_word_labels_with_one(tmp_path) -> None:
-    data, md = build(tmp_path, font="")
-    if find_cjk_font("") is None:
-        assert data.labels.by_number
-        assert "- group 1: 1 孙悟空, 2 悟空, 3 行者" in md
+def test_number_labels_without_font_and_word_labels_with_one(tmp_path, monkeypatch) -> None:
+    with monkeypatch.context() as patch:  # as on a machine without any CJK font
+        patch.setattr("w2v.report.find_cjk_font", lambda font: None)
+        data, md = build(tmp_path, font="")
+    assert data.labels.by_number
+    assert "- group 1: 1 孙悟空, 2 悟空, 3 行者" in md and "group 2: 4 八戒, 5 呆子" in md
     # Any font file takes the word-label path (DejaVu ships with matplotlib).
     import matplotlib
 
