@@ -110,6 +110,8 @@ class Function:
         record = _grad_enabled and any(needs)
         fn.needs_input_grad = needs if record else (False,) * len(inputs)
         out = fn.forward(*arrays, **static)
+        if isinstance(out, np.generic):  # NumPy reductions return scalars; keep every .data an array
+            out = np.asarray(out)
         if not record:
             if isinstance(out, tuple):
                 return tuple(Tensor._make(o, None, 0) for o in out)

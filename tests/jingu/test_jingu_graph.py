@@ -240,3 +240,10 @@ def test_broadcast_gradients_come_back_full_and_writable(make: Any, rng: np.rand
     np.testing.assert_allclose(x.grad.numpy(), np.full((3, 4), 1.5))
     x.grad.data[0, 0] = 0.0  # a leaf's gradient owns its memory
     assert gradcheck(lambda a, b: (a * b).sum(axis=0) / b, [s, x])
+
+
+def test_ops_on_reduced_scalars(make: Any) -> None:
+    x = make(np.array([1.0, 2.0]), requires_grad=True)
+    s = x.sum()
+    assert hasattr(s.data, "shape") and s.shape == ()
+    assert gradcheck(lambda t: jingu.logsigmoid(t.sum()) * jingu.sigmoid(t.max()), [x])

@@ -182,8 +182,7 @@ class LogSigmoid(Function):
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        y = xp.logaddexp(0, -x)
-        xp.negative(y, out=y)
+        y = -xp.logaddexp(0, -x)
         self.save_for_backward(y)
         return y
 
