@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-
 from w2v.cli import main
 from w2v.vectors import KeyedVectors
 
