@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 from typing import Any
 
 import numpy as np
@@ -103,12 +104,26 @@ class Function:
     def apply(cls, *inputs: Any, **static: Any) -> Any:
         """Run the op on Tensors or plain arrays/scalars; return Tensor(s), recording the graph."""
         fn = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        if len(arrays) > 1:
+        arrays = []
+        needs = []
+        record = False
+        gen = 0
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x.requires_grad)
+                if x.requires_grad:
+                    record = True
+                    creator = x.grad_fn
+                    if creator is not None and creator.generation >= gen:
+                        gen = creator.generation + 1
+            else:
+                arrays.append(x)
+                needs.append(False)
+        if len(arrays) > 1 and "cupy" in sys.modules:  # without CuPy every array is on the CPU
             _check_devices(cls, arrays)
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        record = _grad_enabled and any(needs)
-        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        record = record and _grad_enabled
+        fn.needs_input_grad = tuple(needs) if record else (False,) * len(inputs)
         out = fn.forward(*arrays, **static)
         if isinstance(out, np.generic):  # NumPy reductions return scalars; keep every .data an array
             out = np.asarray(out)
@@ -116,10 +131,6 @@ class Function:
             if isinstance(out, tuple):
                 return tuple(Tensor._make(o, None, 0) for o in out)
             return Tensor._make(out, None, 0)
-        gen = 0
-        for x in inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn.generation >= gen:
-                gen = x.grad_fn.generation + 1
         fn.generation = gen
         fn.inputs = tuple(_edge(x) if need else None for x, need in zip(inputs, needs))
         fn._grads = None
