@@ -170,3 +170,23 @@ def test_logistic_regression_learns(device: str) -> None:
         opt.step()
     accuracy = ((model(x).numpy() > 0) == (y_np > 0.5)).mean()
     assert loss.item() < 0.2 and accuracy > 0.95
+
+
+def test_buffers_strict_false_and_factories(device: str) -> None:
+    class WithBuffer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.register_buffer("counts", np.zeros(3))
+
+    model = WithBuffer().to(device)
+    state = model.state_dict()
+    assert list(state) == ["lin.weight", "lin.bias", "counts"]
+    assert jingu.cuda.device_of(model.counts).startswith(device)
+    model.load_state_dict({"counts": np.arange(3.0)}, strict=False)
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(model.counts), [0.0, 1.0, 2.0])
+    z = jingu.zeros(2, 3, device=device, requires_grad=True)
+    o = jingu.ones((2, 3), dtype=np.float64)
+    assert z.shape == (2, 3) and z.dtype == np.float32 and z.requires_grad and o.dtype == np.float64
+    assert z.cpu().device == "cpu"
+    assert "Linear(in_features=2, out_features=2, bias=True)" in repr(model)
