@@ -113,7 +113,8 @@ def test_number_labels_without_font_and_word_labels_with_one(tmp_path, monkeypat
     data, md = build(tmp_path, font=str(dejavu))
     assert not data.labels.by_number and "points are numbered" not in md
     with pytest.raises(UserError, match="eval.font"):
-        build(tmp_path, font=str(tmp_path / "missing.ttf"))
+        build(tmp_path / "bad", font=str(tmp_path / "missing.ttf"))
+    assert not (tmp_path / "bad").exists()  # nothing written
 
 
 def test_sections_can_be_left_out(tmp_path) -> None:

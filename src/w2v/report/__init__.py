@@ -51,6 +51,7 @@ def build_report(
     if not vectors:
         raise ValueError("need at least one vector file")
     groups = load_alias_groups(aliases) if aliases else []
+    font_props = find_cjk_font(font) if groups else None  # a bad eval.font fails before any output
     questions = load_analogies(analogies) if analogies else []
     vocabulary = load_vocab(vocab)
     models = []
@@ -89,7 +90,7 @@ def build_report(
     plot_loss([m.history for m in models], figures_dir / LOSS_PNG)
     # Always drawn (the workflow expects the file); without groups it says so.
     data.labels = plot_alias_pca([(m.name, m.kv) for m in models], groups, figures_dir / PCA_PNG,
-                                 find_cjk_font(font) if groups else None)
+                                 font_props)
     if groups:
         data.pca_figure = f"{link}/{PCA_PNG}"
     with atomic_open(figures_dir / METRICS_JSON) as out:
