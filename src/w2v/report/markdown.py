@@ -267,8 +267,8 @@ def _reading_notes(data: ReportData) -> list[str]:
     return [
         "## How to read this report",
         "",
-        "- Cosine similarity runs from −1 to 1. Its level differs between models (skip-gram's neighbours "
-        "often all score high), so compare the order of neighbours across models, not raw values.",
+        "- Cosine similarity runs from −1 to 1. Its typical level differs between models and settings, "
+        "so compare the order of neighbours across models rather than raw values.",
         "- A small novel gives few examples of each relation, so analogy accuracy stays low even for good "
         "vectors; alias retrieval is the steadier measure here. Compare models on the same corpus and settings.",
         "- Regenerate with `snakemake --cores 4 results/similarity_report.md`; query any word with "
