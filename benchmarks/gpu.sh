@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# GPU checks in one command, for a machine with an NVIDIA GPU and CuPy:
+#   bash benchmarks/gpu.sh [tests|bench|all]   (default: all)
+# tests: the CUDA cases of the test suite (pytest -m gpu); bench: the autograd-overhead benchmark on
+# cuda and cpu, then word2vec training speed on the GPU against gensim on the CPU.
+# Needs numpy, scipy, cupy, pyarrow, tqdm, pytest (gensim for the comparison); not jieba or snakemake:
+# the benchmark reads results/tokens.txt and results/vocab.tsv made beforehand by the workflow.
+# Figures are also written under ${GPU_OUT:-results/gpu}/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+out="${GPU_OUT:-results/gpu}"
+mkdir -p "$out"
+what="${1:-all}"
+status=0
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/device.txt"
+python3 -c "import cupy, numpy; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'devices', cupy.cuda.runtime.getDeviceCount())" | tee -a "$out/device.txt"
+
+if [[ "$what" == tests || "$what" == all ]]; then
+    python3 -m pytest -q -m gpu -p no:cacheprovider tests/jingu tests/test_models.py 2>&1 | tee "$out/pytest-gpu.txt" || status=1
+fi
+if [[ "$what" == bench || "$what" == all ]]; then
+    for device in cuda cpu; do
+        python3 benchmarks/autograd_overhead.py --device "$device" --steps 30 --rounds 3 2>&1 | tee "$out/autograd_overhead-$device.txt" || status=1
+    done
+fi
+exit "$status"
