@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import itertools
 import logging
 import os
 from pathlib import Path
-
-import numpy as np
 
 from w2v.errors import UserError
 
@@ -62,13 +62,9 @@ def shard_bounds(lines: list[str], shards: int) -> list[tuple[int, int]]:
     """
     if shards < 1:
         raise ValueError(f"shards must be >= 1, got {shards}")
-    sizes = np.fromiter((len(line) + 1 for line in lines), dtype=np.int64, count=len(lines))
-    ends = np.cumsum(sizes)
-    total = int(ends[-1]) if len(ends) else 0
-    targets = [total * i / shards for i in range(1, shards)]
-    cuts = [0, *(int(c) for c in np.searchsorted(ends, targets, side="left") + 1), len(lines)]
-    cuts = [min(max(c, 0), len(lines)) for c in cuts]
-    for i in range(1, len(cuts)):  # keep the cuts non-decreasing
-        cuts[i] = max(cuts[i], cuts[i - 1])
-    cuts[-1] = len(lines)
+    # Plain Python, not NumPy: every shard job calls this, and importing NumPy costs more than it saves.
+    ends = list(itertools.accumulate(len(line) + 1 for line in lines))
+    total = ends[-1] if ends else 0
+    # cut after the first line whose running total reaches each target
+    cuts = [0, *(min(bisect.bisect_left(ends, total * i / shards) + 1, len(lines)) for i in range(1, shards)), len(lines)]
     return [(cuts[i], cuts[i + 1]) for i in range(shards)]
