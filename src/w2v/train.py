@@ -234,18 +234,18 @@ def _train_epoch(
     lr = alpha
     t0 = time.perf_counter()
     bar = tqdm(total=source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row", disable=None, leave=False)
-    for batch in epoch_batches(source, keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], rng):
+    keep = jingu.cuda.to_device(keep_prob, device) if on_gpu else keep_prob
+    stream = epoch_batches(source, keep, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], rng, device)
+    for batch in stream:
         lr = max(min_alpha, alpha - (alpha - min_alpha) * done_rows / total_rows)
         group["lr"] = lr
         n = batch.center.shape[0]
         negs = None
         if negative:
             negs = sampling.draw_negatives(rng, table, (shared,) if shared else (n, negative))
-        center = batch.center.astype(np.int64)
-        context = batch.context.astype(np.int64)
-        if on_gpu:
-            center, context = jingu.cuda.to_device(center, device), jingu.cuda.to_device(context, device)
-            negs = jingu.cuda.to_device(negs, device) if negs is not None else None
+        center, context = batch.center.astype(np.int64), batch.context.astype(np.int64)
+        if on_gpu and negs is not None:
+            negs = jingu.cuda.to_device(negs, device)
         loss = net(center, context, negs, scale)
         loss.backward()
         opt.step()

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jingu import cuda
 from w2v.errors import UserError
 from w2v.training import sampling
 
@@ -109,20 +110,23 @@ def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, 
     row survives when its center is kept and at least one context slot does.
     """
     pos, center, ctx = group["position"], group["center"], group["context"]
-    offs = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
+    xp = cuda.get_array_module(pos)
+    offs = xp.concatenate([xp.arange(-window, 0), xp.arange(1, window + 1)])
     b = sampling.window_sizes(pos, window, seed, epoch)
-    slot = (ctx != 0) & (np.abs(offs)[None, :] <= b[:, None])
+    slot = (ctx != 0) & (xp.abs(offs)[None, :] <= b[:, None])
     slot &= sampling.keep_mask(pos[:, None] + offs[None, :], ctx, keep_prob, seed, epoch)
     rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & slot.any(axis=1)
-    context = np.where(slot, ctx, 0)[rows]
+    context = xp.where(slot, ctx, 0)[rows]
     return center[rows], context
 
 
 def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
     """(center, context) of the pairs whose two occurrences are kept and within the center's window."""
-    pos, center, ctx, off = group["position"], group["center"], group["context"], group["offset"].astype(np.int64)
+    pos, center, ctx, off = group["position"], group["center"], group["context"], group["offset"]
+    xp = cuda.get_array_module(pos)
+    off = off.astype(xp.int64)
     b = sampling.window_sizes(pos, window, seed, epoch)
-    rows = np.abs(off) <= b
+    rows = xp.abs(off) <= b
     rows &= sampling.keep_mask(pos, center, keep_prob, seed, epoch)
     rows &= sampling.keep_mask(pos + off, ctx, keep_prob, seed, epoch)
     return center[rows], ctx[rows]
@@ -136,8 +140,13 @@ def epoch_batches(
     batch_size: int,
     buffer_size: int,
     rng: np.random.Generator,
+    device: str = "cpu",
 ) -> Iterator[Batch]:
     """Batches of one epoch: masked examples, shuffled in blocks of up to `buffer_size` examples.
+
+    On a GPU (`device` "cuda:N", `keep_prob` already there) masking and shuffling run on the
+    device; the permutations still come from the host generator `rng`, so draws do not depend on
+    the device.
 
     The buffer fills with whole row groups; once it holds `buffer_size` examples it is shuffled and
     all full batches leave it; the remainder stays for the next fill. `progress` attributes the
@@ -151,9 +160,12 @@ def epoch_batches(
 
     def drain(final: bool) -> Iterator[Batch]:
         nonlocal centers, contexts, held, rows_held
-        center = np.concatenate(centers) if len(centers) > 1 else centers[0]
-        context = np.concatenate(contexts) if len(contexts) > 1 else contexts[0]
+        xp = cuda.get_array_module(centers[0])
+        center = xp.concatenate(centers) if len(centers) > 1 else centers[0]
+        context = xp.concatenate(contexts) if len(contexts) > 1 else contexts[0]
         order = rng.permutation(held)
+        if xp is not np:
+            order = cuda.to_device(order, device)
         center, context = center[order], context[order]
         n_out = held if final else held - held % batch_size
         per_example = rows_held / held if held else 0.0
@@ -165,6 +177,8 @@ def epoch_batches(
         rows_held -= per_example * n_out
 
     for group in source.row_groups():
+        if device != "cpu":
+            group = {k: cuda.to_device(v, device) for k, v in group.items()}
         center, context = mask(group, keep_prob, source.window, seed, epoch)
         centers.append(center)
         contexts.append(context)

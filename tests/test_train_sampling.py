@@ -1,0 +1,138 @@
+"""Per-epoch sampling and batch streaming: subsampling, shrinking windows, negatives, shuffle buffer."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from w2v.pairs import write_pairs
+from w2v.training import sampling
+from w2v.training.batches import PairsFile, epoch_batches, mask_cbow, mask_skipgram
+from w2v.vocab import load_vocab, make_vocab
+
+
+def test_keep_probabilities_follow_gensim():
+    counts = np.array([0, 1000, 100, 10, 1])
+    total = counts.sum()
+    probs = sampling.keep_probabilities(counts, 1e-2)
+    t = 1e-2 * total
+    for c, p in zip(counts[1:], probs[1:]):
+        assert p == pytest.approx(min((np.sqrt(c / t) + 1) * t / c, 1.0))
+    assert probs[0] == 1.0 and probs[-1] == 1.0 and probs[1] < 0.5
+    assert np.all(sampling.keep_probabilities(counts, 0.0) == 1.0)
+
+
+def test_uniform_is_a_pure_function_of_position_and_key():
+    pos = np.arange(200_000)
+    key = sampling.stream_key(1, 0, sampling.STREAM_KEEP)
+    u = sampling.uniform(pos, key)
+    assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.005
+    np.testing.assert_array_equal(sampling.uniform(pos[12345:12400], key), u[12345:12400])
+    other = sampling.uniform(pos, sampling.stream_key(1, 1, sampling.STREAM_KEEP))
+    assert abs(np.corrcoef(u, other)[0, 1]) < 0.01
+    assert sampling.stream_key(1, 0, 1) != sampling.stream_key(2, 0, 1)
+
+
+def test_subsampling_keeps_the_expected_share():
+    pos = np.arange(100_000)
+    ids = np.ones(100_000, dtype=np.int64)
+    keep_prob = np.array([1.0, 0.3])
+    kept = sampling.keep_mask(pos, ids, keep_prob, seed=5, epoch=2).mean()
+    assert kept == pytest.approx(0.3, abs=0.01)
+
+
+def test_window_sizes_cover_one_to_window_uniformly():
+    b = sampling.window_sizes(np.arange(50_000), 5, seed=1, epoch=0)
+    counts = np.bincount(b, minlength=6)
+    assert counts[0] == 0 and set(np.nonzero(counts)[0]) == {1, 2, 3, 4, 5}
+    assert counts[1:].min() > 0.18 * 50_000
+
+
+def test_negative_table_follows_unigram_power_and_never_draws_padding():
+    counts = np.array([0, 800, 100, 100, 1])
+    table = sampling.negative_table(counts, 0.75)
+    draws = sampling.draw_negatives(np.random.default_rng(0), table, (200_000,))
+    assert draws.min() >= 1
+    freq = np.bincount(draws, minlength=5)[1:] / draws.shape[0]
+    expected = counts[1:] ** 0.75 / (counts[1:] ** 0.75).sum()
+    np.testing.assert_allclose(freq, expected, atol=0.005)
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pairs")
+    rng = np.random.default_rng(0)
+    words = [f"词{i}" for i in range(40)]
+    p = 1 / np.arange(1, 41)
+    lines = [" ".join(rng.choice(words, size=rng.integers(1, 12), p=p / p.sum())) for _ in range(600)]
+    (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
+    write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
+                root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
+    vocab = load_vocab(root / "vocab.tsv")
+    return {"cbow": PairsFile(root / "cbow.parquet", "cbow", 3, cache_bytes=0),
+            "skipgram": PairsFile(root / "skipgram.parquet", "skipgram", 3),
+            "keep": sampling.keep_probabilities(vocab.counts, 1e-2)}
+
+
+def _cbow_pairs(center, context):
+    return Counter((int(c), int(x)) for c, row in zip(center, context) for x in row if x)
+
+
+@pytest.mark.parametrize("epoch", [0, 3])
+def test_cbow_and_skipgram_masks_keep_the_same_pairs(pairs, epoch):
+    cbow = Counter()
+    for group in pairs["cbow"].row_groups():
+        cbow += _cbow_pairs(*mask_cbow(group, pairs["keep"], 3, 7, epoch))
+    sg = Counter()
+    for group in pairs["skipgram"].row_groups():
+        center, context = mask_skipgram(group, pairs["keep"], 3, 7, epoch)
+        sg += Counter(zip(center.tolist(), context.tolist()))
+    # A CBOW row whose center survives but has no context left is dropped; skip-gram has no such row.
+    assert cbow == sg and sum(cbow.values()) > 1000
+
+
+def test_masks_change_with_the_epoch(pairs):
+    group = next(iter(pairs["skipgram"].row_groups()))
+    a = mask_skipgram(group, pairs["keep"], 3, 7, 0)[1]
+    b = mask_skipgram(group, pairs["keep"], 3, 7, 1)[1]
+    assert a.shape != b.shape or np.any(a != b)
+
+
+def test_no_subsampling_and_window_one_keeps_every_adjacent_pair(pairs):
+    ones = np.ones_like(pairs["keep"])
+    total = 0
+    for group in pairs["skipgram"].row_groups():
+        center, _ = mask_skipgram(group, ones, 1, 7, 0)
+        total += center.shape[0]
+    n_adjacent = sum(int((np.abs(g["offset"]) == 1).sum()) for g in pairs["skipgram"].row_groups())
+    assert total == n_adjacent
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+@pytest.mark.parametrize("buffer_size", [1, 700, 10**6])
+def test_batches_hold_every_masked_example_once(pairs, model, buffer_size):
+    source = pairs[model]
+    expected = Counter()
+    for group in source.row_groups():
+        center, context = (mask_cbow if model == "cbow" else mask_skipgram)(group, pairs["keep"], 3, 7, 2)
+        expected += Counter(zip(center.tolist(), map(str, context.tolist())))
+    got, progress, sizes = Counter(), 0.0, []
+    for batch in epoch_batches(source, pairs["keep"], 7, 2, 64, buffer_size, np.random.default_rng(0)):
+        got += Counter(zip(batch.center.tolist(), map(str, batch.context.tolist())))
+        progress += batch.progress
+        sizes.append(batch.center.shape[0])
+    assert got == expected
+    assert progress == pytest.approx(source.num_rows)
+    assert max(sizes) == 64 and all(s > 0 for s in sizes)
+
+
+def test_batches_are_shuffled_and_reproducible(pairs):
+    def first(seed):
+        batches = epoch_batches(pairs["cbow"], pairs["keep"], 7, 0, 32, 10**6, np.random.default_rng(seed))
+        return next(iter(batches)).center
+
+    np.testing.assert_array_equal(first(1), first(1))
+    assert np.any(first(1) != first(2))
