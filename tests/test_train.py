@@ -209,3 +209,20 @@ def test_cli_rejects_bad_settings_json(corpus, tmp_path):
            "--out-vec", str(tmp_path / "v.vec"), "--out-history", str(tmp_path / "h.json")]
     done = subprocess.run(cmd, capture_output=True, text=True)
     assert done.returncode == 2 and "--settings is not valid JSON" in done.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("jingu").cuda.is_available(), reason="CuPy finds no GPU")
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+def test_cuda_training_learns_and_resumes(corpus, tmp_path, model):
+    args = (model, corpus[model], corpus["vocab"], FAST)
+    ckpt = tmp_path / "ckpt.npz"
+    train(*args, tmp_path / "v.vec", tmp_path / "h.json", checkpoint_path=ckpt, device="cuda", stop_after=2)
+    history = train(*args, tmp_path / "v.vec", tmp_path / "h.json", checkpoint_path=ckpt, device="cuda")
+    assert history["device"] == "cuda:0" and len(history["epochs"]) == 4
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
+    assert kv.most_similar("猫", topn=1)[0][0] == "狗"
+    # Same draws as on the CPU (masks and negatives come from the host), so close vectors.
+    run(corpus, tmp_path / "cpu", model)
+    cpu = KeyedVectors.load_word2vec_format(tmp_path / "cpu" / "v.vec")
+    np.testing.assert_allclose(kv.vectors, cpu.vectors, atol=1e-3)

@@ -1,0 +1,92 @@
+"""The `train` rule run by Snakemake on a tiny corpus: outputs, resume from a checkpoint, bad config."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from w2v.train import train
+from w2v.vectors import KeyedVectors
+
+pytestmark = pytest.mark.slow
+
+TRAIN = {"epochs": 2, "vector_size": 8, "device": "cpu"}
+
+
+def snakemake(root: Path, *targets: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(root / "Snakefile"),
+           "--directory", str(root), *targets]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    done.output = done.stdout + done.stderr
+    return done
+
+
+def write_config(root: Path, repo: Path, **train_settings) -> None:
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config["corpus"] = "data/raw/tiny.txt"
+    config["segment"]["shards"] = 1
+    config["vocab"]["min_count"] = 2
+    config["train"].update(train_settings)
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, repo_root, test_data) -> Path:
+    """A workflow folder whose text stages and CBOW training have run once."""
+    root = tmp_path_factory.mktemp("train_workflow")
+    shutil.copy(repo_root / "Snakefile", root / "Snakefile")
+    shutil.copytree(repo_root / "workflow", root / "workflow")
+    shutil.copytree(repo_root / "data" / "eval", root / "data" / "eval")
+    shutil.copy(repo_root / "data" / "userdict.txt", root / "data" / "userdict.txt")
+    (root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(test_data / "tiny_corpus.txt", root / "data" / "raw" / "tiny.txt")
+    write_config(root, repo_root, **TRAIN)
+    done = snakemake(root, "results/cbow.vec", "results/skipgram.vec")
+    assert done.returncode == 0, done.output
+    return root
+
+
+def test_rule_writes_vectors_history_log_and_benchmark(workdir):
+    for model in ("cbow", "skipgram"):
+        kv = KeyedVectors.load_word2vec_format(workdir / f"results/{model}.vec")
+        assert kv.vector_size == 8 and "<pad>" not in kv
+        history = json.loads((workdir / f"results/{model}.history.json").read_text(encoding="utf-8"))
+        assert history["model"] == model and len(history["epochs"]) == 2
+        assert history["config"]["vector_size"] == 8 and history["config"]["seed"] == 1
+        assert (workdir / f"results/logs/train/{model}.log").exists()
+        assert (workdir / f"results/benchmarks/train/{model}.tsv").exists()
+        assert not (workdir / f"results/checkpoints/{model}.npz").exists()
+
+
+def test_rerun_resumes_from_the_checkpoint(workdir):
+    results = workdir / "results"
+    reference = (results / "cbow.vec").read_bytes()
+    (results / "cbow.vec").unlink()
+    settings = {**{k: v for k, v in TRAIN.items() if k != "device"}, "seed": 1}
+    train("cbow", results / "pairs/cbow.parquet", results / "vocab.tsv", settings, results / "x.vec",
+          results / "x.json", checkpoint_path=results / "checkpoints/cbow.npz", device="cpu", stop_after=1)
+    done = snakemake(workdir, "results/cbow.vec")
+    assert done.returncode == 0, done.output
+    assert "resuming cbow" in done.output and "after epoch 1 of 2" in done.output
+    assert (results / "cbow.vec").read_bytes() == reference
+
+
+def test_bad_train_setting_fails_before_any_job_naming_the_key(workdir, repo_root):
+    config_path = workdir / "config" / "config.yaml"
+    original = config_path.read_text(encoding="utf-8")
+    try:
+        write_config(workdir, repo_root, **TRAIN, skipgram={"alpha": -1})
+        done = snakemake(workdir, "results/skipgram.vec")
+        assert done.returncode != 0
+        assert "train.skipgram.alpha" in done.output
+    finally:
+        config_path.write_text(original, encoding="utf-8")
