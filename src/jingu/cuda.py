@@ -11,6 +11,11 @@ from typing import Any
 
 import numpy as np
 
+# Range-check integer indices that already live on a GPU (embedding lookups, class targets)? Doing
+# so reads them back to the host: one device->host sync per call, which dominates a small training
+# step. Host (NumPy) indices are always checked, before they are copied to the device.
+check_device_indices = False
+
 
 def _cupy(required: bool = True) -> Any:
     """Import CuPy on first use; return None (or raise) when it is missing."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from jingu import ops
+from jingu import cuda, ops
 from jingu.autograd import Function
 from jingu.cuda import get_array_module
 from jingu.ops.embedding import Embedding as _Embedding
@@ -31,6 +31,19 @@ def _index_array(x: Any, like: Any) -> Any:
     return xp.asarray(_raw(x))
 
 
+def _host_or_device(x: Any) -> Any:
+    """``x`` as an array where it already lives (lists become NumPy), so checks run before any copy."""
+    x = _raw(x)
+    return x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
+
+
+def _checked_indices(x: Any, weight: Tensor, what: str) -> Any:
+    """Indices checked on the host when they come from it (no device sync), then on the table's device."""
+    idx = _host_or_device(x)
+    _check_indices(idx, weight.shape[0], what)
+    return _index_array(idx, weight.data)
+
+
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` (weight has shape (out_features, in_features))."""
     y = ops.matmul(x, ops.transpose(weight))
@@ -39,8 +52,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, sparse: bool = False) -> Tensor:
     """Rows ``weight[input]`` for an integer array/Tensor of any shape."""
-    idx = _index_array(input, weight.data)
-    _check_indices(idx, weight.shape[0], "embedding")
+    idx = _checked_indices(input, weight, "embedding")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     return _Embedding.apply(weight, indices=idx, padding_idx=padding_idx, sparse=sparse)
@@ -61,21 +73,26 @@ def embedding_bag(
     """
     if mode not in ("mean", "sum"):
         raise ValueError(f"embedding_bag: mode must be 'mean' or 'sum', got {mode!r}")
-    idx = _index_array(input, weight.data)
-    _check_indices(idx, weight.shape[0], "embedding_bag")
+    idx = _checked_indices(input, weight, "embedding_bag")
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError("embedding_bag: offsets must be None when input is 2-D (each row is a bag)")
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: a 1-D input needs offsets (the start of each bag)")
-        offsets = _index_array(offsets, weight.data).astype(np.int64)
-        if offsets.ndim != 1 or (offsets.size and int(offsets[0]) != 0):
+        offsets = _host_or_device(offsets)
+        if offsets.ndim != 1:
             raise ValueError("embedding_bag: offsets must be 1-D and start at 0")
-        if offsets.size > 1 and bool((offsets[1:] < offsets[:-1]).any()):
-            raise ValueError("embedding_bag: offsets must be non-decreasing")
-        if offsets.size and int(offsets[-1]) > idx.shape[0]:
-            raise ValueError(f"embedding_bag: last offset {int(offsets[-1])} is past the input length {idx.shape[0]}")
+        if get_array_module(offsets) is np or cuda.check_device_indices:  # value checks read the host
+            if offsets.size and int(offsets[0]) != 0:
+                raise ValueError("embedding_bag: offsets must be 1-D and start at 0")
+            if offsets.size > 1 and bool((offsets[1:] < offsets[:-1]).any()):
+                raise ValueError("embedding_bag: offsets must be non-decreasing")
+            if offsets.size and int(offsets[-1]) > idx.shape[0]:
+                raise ValueError(
+                    f"embedding_bag: last offset {int(offsets[-1])} is past the input length {idx.shape[0]}"
+                )
+        offsets = _index_array(offsets, weight.data).astype(np.int64, copy=False)
     else:
         raise ValueError(f"embedding_bag: input must be 1-D or 2-D, got shape {idx.shape}")
     if per_sample_weights is not None:
@@ -170,18 +187,24 @@ def nll_loss(log_probs: Tensor, target: Any, ignore_index: int = -100, reduction
     """Negative log-likelihood of class ``target`` under ``log_probs`` (N x C); mean skips ignored rows."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    tgt = _index_array(target, log_probs.data)
+    tgt = _host_or_device(target)  # checked and counted where it lives: no device->host sync
     if log_probs.ndim != 2 or tgt.ndim != 1 or tgt.shape[0] != log_probs.shape[0]:
         raise ValueError(
             f"nll_loss: expected input (N, C) and target (N,), got {tuple(log_probs.shape)} and {tuple(tgt.shape)}"
         )
     if tgt.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer class ids, got dtype {tgt.dtype}")
+    on_host = get_array_module(tgt) is np
     valid = tgt != ignore_index
-    if bool(((tgt < 0) | (tgt >= log_probs.shape[1]))[valid].any()):
+    if (on_host or cuda.check_device_indices) and bool(((tgt < 0) | (tgt >= log_probs.shape[1]))[valid].any()):
         raise IndexError(f"nll_loss: target ids must be in [0, {log_probs.shape[1]}) or ignore_index={ignore_index}")
+    count = int(valid.sum()) if on_host and reduction == "mean" else None
+    tgt = _index_array(tgt, log_probs.data)
     losses = _PickNLL.apply(log_probs, target=tgt, ignore_index=ignore_index)
-    return _reduce(losses, reduction, int(valid.sum()))
+    if reduction == "mean" and count is None:  # targets on the GPU: divide by a device-side count
+        xp = get_array_module(tgt)
+        return losses.sum() / xp.maximum(valid.sum(), 1).astype(log_probs.dtype)
+    return _reduce(losses, reduction, count)
 
 
 def cross_entropy(logits: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:

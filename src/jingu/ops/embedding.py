@@ -11,18 +11,28 @@ from typing import Any
 
 import numpy as np
 
+from jingu import cuda
 from jingu.autograd import Function
 from jingu.cuda import get_array_module, get_sparse_module
 from jingu.sparse import RowSparse, scatter_add_rows
 
 
 def _check_indices(indices: Any, num_rows: int, what: str) -> None:
+    """Raise unless ``indices`` are integers in ``[0, num_rows)``.
+
+    The range check reads the indices on the host, so it runs only where that costs nothing: on
+    NumPy arrays (host indices are checked before they are copied to the GPU). On indices already on
+    a GPU it would force a device->host sync per lookup, so it is skipped there (an out-of-range
+    index then wraps around, as in ``cupy.take``) unless ``jingu.cuda.check_device_indices`` is True.
+    """
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{what}: indices must be integers, got dtype {indices.dtype}")
-    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= num_rows):
+    if not indices.size or not (get_array_module(indices) is np or cuda.check_device_indices):
+        return
+    low, high = int(indices.min()), int(indices.max())
+    if low < 0 or high >= num_rows:
         raise IndexError(
-            f"{what}: index out of range: indices span [{int(indices.min())}, {int(indices.max())}] "
-            f"but the table has {num_rows} rows"
+            f"{what}: index out of range: indices span [{low}, {high}] but the table has {num_rows} rows"
         )
 
 
