@@ -32,17 +32,15 @@ LR = 0.05
 
 def raw_scatter(xp: Any, rows: Any, values: Any, num_rows: int) -> Any:
     """Dense (num_rows x dim) sums of ``values`` per row: a one-nonzero-per-column sparse product
-    on the CPU, ``cupyx.scatter_add`` on the GPU."""
+    on the CPU, ``cupy.add.at`` (an atomic scatter kernel) on the GPU."""
     if xp is np:
         import scipy.sparse  # noqa: PLC0415
 
         n = rows.shape[0]
         mat = scipy.sparse.csc_matrix((np.ones(n, dtype=values.dtype), rows, np.arange(n + 1)), shape=(num_rows, n))
         return mat @ values
-    import cupyx  # noqa: PLC0415
-
     out = xp.zeros((num_rows, values.shape[1]), dtype=values.dtype)
-    cupyx.scatter_add(out, rows, values)
+    xp.add.at(out, rows, values)
     return out
 
 

@@ -4,7 +4,7 @@ An embedding lookup touches a few rows of a large table, so its gradient is kept
 ``RowSparse(indices, values, shape)``: ``values[i]`` belongs to row ``indices[i]``; rows may repeat
 (their values add up). Scatter-adds never use ``np.add.at`` (about 800 ns per index here): on the CPU
 they are a one-nonzero-per-column sparse matrix times the values (about 60 ns per index), on the GPU
-``cupyx.scatter_add``.
+``cupy.add.at`` (one atomic scatter kernel; ``cupyx.scatter_add`` is deprecated).
 """
 
 from __future__ import annotations
@@ -36,10 +36,8 @@ def scatter_add_rows(indices: Any, values: Any, num_rows: int) -> Any:
         )
         out = mat @ np.ascontiguousarray(flat)
         return np.asarray(out).reshape((num_rows, *tail))
-    import cupyx  # noqa: PLC0415
-
     out = xp.zeros((num_rows, flat.shape[1]), dtype=flat.dtype)
-    cupyx.scatter_add(out, indices, flat)
+    xp.add.at(out, indices, flat)  # CuPy: an atomic scatter kernel (NumPy's add.at is never used)
     return out.reshape((num_rows, *tail))
 
 

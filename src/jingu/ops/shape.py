@@ -51,18 +51,22 @@ class GetItem(Function):
         if _is_int_array(key) and getattr(key, "ndim", 0) >= 1:
             # rows gathered (maybe repeated): a fast scatter-add, never np.add.at
             return scatter_add_rows(key % shape[0] if shape[0] else key, gy, shape[0])
-        gx = xp.zeros(shape, dtype=dtype)
         keys = key if isinstance(key, tuple) else (key,)
+        if len(keys) <= len(shape) and all(_is_int_array(k) for k in keys):
+            # x[rows, cols, ...]: flatten the indexed leading axes, then the same fast scatter-add
+            lead = shape[: len(keys)]
+            wrapped = tuple(k % n if n else k for k, n in zip(xp.broadcast_arrays(*keys), lead))
+            size = 1
+            for n in lead:
+                size *= n
+            return scatter_add_rows(xp.ravel_multi_index(wrapped, lead), gy, size).reshape(shape)
+        gx = xp.zeros(shape, dtype=dtype)
         advanced = [k for k in keys if hasattr(k, "dtype") or isinstance(k, list)]
         mask_only = len(advanced) == 1 and getattr(getattr(advanced[0], "dtype", None), "kind", "") == "b"
         if not advanced or mask_only:
             gx[key] = gy  # basic indexing and masks never repeat an element
-        elif xp is np:
-            np.add.at(gx, key, gy)  # rare path: several index arrays at once
         else:
-            import cupyx  # noqa: PLC0415
-
-            cupyx.scatter_add(gx, key, gy)
+            xp.add.at(gx, key, gy)  # rare mix of index arrays and slices (CuPy: an atomic scatter)
         return gx
 
 
