@@ -95,6 +95,16 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any], list[Any]]] = {
         lambda a: a[np.array([0, 0, 1]), np.array([2, 2, 0])],
         [_any((3, 4))],
     ),
+    "getitem_pairs_negative_broadcast": (
+        lambda a: a[np.array([[0], [-1]]), np.array([1, -3, 1])],
+        lambda a: a[np.array([[0], [-1]]), np.array([1, -3, 1])],
+        [_any((3, 4, 2))],
+    ),
+    "getitem_array_slice_array": (
+        lambda a: a[np.array([0, 0, 2]), :, np.array([1, 1, 0])],
+        lambda a: a[np.array([0, 0, 2]), :, np.array([1, 1, 0])],
+        [_any((3, 2, 2))],
+    ),
     "getitem_mask": (lambda a: a[a.data > 0], lambda a: a[a > 0], [_any((3, 4))]),
     "getitem_1d_table": (
         lambda a: a[np.array([1, 1, 2])],

@@ -52,14 +52,15 @@ class GetItem(Function):
             # rows gathered (maybe repeated): a fast scatter-add, never np.add.at
             return scatter_add_rows(key % shape[0] if shape[0] else key, gy, shape[0])
         keys = key if isinstance(key, tuple) else (key,)
-        if len(keys) <= len(shape) and all(_is_int_array(k) for k in keys):
-            # x[rows, cols, ...]: flatten the indexed leading axes, then the same fast scatter-add
-            lead = shape[: len(keys)]
-            wrapped = tuple(k % n if n else k for k, n in zip(xp.broadcast_arrays(*keys), lead))
+        lead = shape[: len(keys)]
+        if len(keys) <= len(shape) and 0 not in lead and all(_is_int_array(k) for k in keys):
+            # x[rows, cols, ...]: flatten the indexed leading axes (negative indices wrap, as in the
+            # forward), then the same fast scatter-add
+            flat = xp.ravel_multi_index(tuple(xp.broadcast_arrays(*keys)), lead, mode="wrap")
             size = 1
             for n in lead:
                 size *= n
-            return scatter_add_rows(xp.ravel_multi_index(wrapped, lead), gy, size).reshape(shape)
+            return scatter_add_rows(flat, gy, size).reshape(shape)
         gx = xp.zeros(shape, dtype=dtype)
         advanced = [k for k in keys if hasattr(k, "dtype") or isinstance(k, list)]
         mask_only = len(advanced) == 1 and getattr(getattr(advanced[0], "dtype", None), "kind", "") == "b"
