@@ -216,7 +216,10 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), stable for any logit."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    t = target if isinstance(target, Tensor) else Tensor(_index_array(target, logits.data).astype(logits.dtype))
+    if isinstance(target, Tensor):
+        t = target
+    else:  # no copy when the target already has the logits' dtype
+        t = Tensor(_index_array(target, logits.data).astype(logits.dtype, copy=False))
     if tuple(t.shape) != tuple(logits.shape):
         raise ValueError(f"binary_cross_entropy_with_logits: logits {tuple(logits.shape)} vs target {tuple(t.shape)}")
     losses = -(t * ops.logsigmoid(logits) + (1 - t) * ops.logsigmoid(-logits))
