@@ -104,6 +104,9 @@ def test_text_stages_write_the_contract_files(workdir):
     assert meta["window"] == 5 and meta["vocab_sha256"] == vocab.sha256
     for rule in ("jieba_cache", "segment", "clean", "vocab", "pairs"):
         assert list((workdir / "results" / "logs" / rule).glob("*.log")), rule
+    segment_log = (workdir / "results" / "logs" / "segment" / "shard-0.log").read_text(encoding="utf-8")
+    assert "INFO w2v.commands.segment: shard 0/2" in segment_log
+    assert "Building prefix dict" not in segment_log and "Loading model" not in segment_log  # jieba kept quiet
     benchmarks = [p.name for p in (workdir / "results" / "benchmarks").rglob("*.tsv")]
     assert sorted(benchmarks) == ["clean.tsv", "jieba_cache.tsv", "pairs.tsv", "shard-0.tsv", "shard-1.tsv", "vocab.tsv"]
     lines = (workdir / "results" / "segmented" / "shard-0.txt").read_text(encoding="utf-8").splitlines()
