@@ -26,7 +26,7 @@ from w2v.io import atomic_open
 from w2v.models import build_model
 from w2v.pairs import read_pairs_metadata
 from w2v.training import sampling
-from w2v.training.batches import PairsFile, epoch_batches
+from w2v.training.batches import PairsFile, epoch_batches, prefetch, with_negatives
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.vectors import KeyedVectors
 from w2v.vocab import load_vocab
@@ -236,17 +236,14 @@ def _train_epoch(
     bar = tqdm(total=source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row", disable=None, leave=False)
     keep = jingu.cuda.to_device(keep_prob, device) if on_gpu else keep_prob
     stream = epoch_batches(source, keep, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], rng, device)
-    for batch in stream:
+    stream = with_negatives(stream, rng, table, negative, shared, device)
+    if not on_gpu:
+        stream = prefetch(stream)  # masking, shuffling and draws overlap the training step
+    for batch, negs in stream:
         lr = max(min_alpha, alpha - (alpha - min_alpha) * done_rows / total_rows)
         group["lr"] = lr
         n = batch.center.shape[0]
-        negs = None
-        if negative:
-            negs = sampling.draw_negatives(rng, table, (shared,) if shared else (n, negative))
-        center, context = batch.center.astype(np.int64), batch.context.astype(np.int64)
-        if on_gpu and negs is not None:
-            negs = jingu.cuda.to_device(negs, device)
-        loss = net(center, context, negs, scale)
+        loss = net(batch.center, batch.context, negs, scale)
         loss.backward()
         opt.step()
         opt.zero_grad()

@@ -9,7 +9,9 @@ a small file (under `cache_bytes` decoded) is read once and kept in memory for l
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,3 +190,64 @@ def epoch_batches(
             yield from drain(final=False)
     if held:
         yield from drain(final=True)
+
+
+def with_negatives(
+    batches: Iterable[Batch], rng: np.random.Generator, table: np.ndarray, negative: int, shared: int, device: str
+) -> Iterator[tuple[Batch, Any]]:
+    """Pair each batch with its negatives: (B, negative) per example, (shared,) for the batch, or None."""
+    for batch in batches:
+        negs = None
+        if negative:
+            negs = sampling.draw_negatives(rng, table, (shared,) if shared else (batch.center.shape[0], negative))
+            if device != "cpu":
+                negs = cuda.to_device(negs, device)
+        yield batch, negs
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def prefetch(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
+    """Produce `items` in a background thread, up to `depth` ahead, and yield them in order.
+
+    NumPy and SciPy release the GIL in their kernels, so preparing the next batches overlaps the
+    training step on a second core. The producer is the only user of its generator's RNG, so the
+    draws (and the results) are the same as without prefetching.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
+            put(_Failed(exc))
+
+    worker = threading.Thread(target=work, name="w2v-batches", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()

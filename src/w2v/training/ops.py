@@ -63,7 +63,7 @@ class ContextMean(jingu.Function):
         xp = get_array_module(weight)
         sp = get_sparse_module(xp)
         keep = context != padding_idx
-        counts = keep.sum(axis=1)
+        counts = xp.count_nonzero(keep, axis=1)
         ids = context[keep]
         inv = 1.0 / xp.maximum(counts, 1).astype(weight.dtype)
         data = inv[xp.nonzero(keep)[0]]

@@ -92,8 +92,8 @@ def negative_table(counts: np.ndarray, exponent: float, size: int | None = None)
 
 
 def draw_negatives(rng: np.random.Generator, table: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Ids drawn from a `negative_table`, as int64 of `shape`."""
-    return table[rng.integers(0, table.shape[0], size=shape)].astype(np.int64)
+    """Ids drawn from a `negative_table` (int32, of `shape`)."""
+    return table[rng.integers(0, table.shape[0], size=shape)]
 
 
 def epoch_generator(seed: int, epoch: int) -> np.random.Generator:
