@@ -226,3 +226,42 @@ def test_cuda_training_learns_and_resumes(corpus, tmp_path, model):
     run(corpus, tmp_path / "cpu", model)
     cpu = KeyedVectors.load_word2vec_format(tmp_path / "cpu" / "v.vec")
     np.testing.assert_allclose(kv.vectors, cpu.vectors, atol=1e-3)
+
+
+def test_row_adagrad_matches_its_formula():
+    from w2v.training.optim import RowAdagrad
+
+    import jingu
+
+    w0 = np.arange(12, dtype=np.float64).reshape(4, 3) / 10
+    w = jingu.Tensor(w0.copy(), requires_grad=True)
+    opt = RowAdagrad([w], lr=0.5)
+    g1 = np.array([[1.0, 2.0, 2.0], [0.5, 0.5, 0.5]])
+    w.grad = jingu.RowSparse(np.array([3, 1]), g1, (4, 3), coalesced=True)
+    opt.step()
+    acc = np.zeros(4)
+    acc[[3, 1]] = (g1**2).mean(1)
+    expected = w0.copy()
+    expected[[3, 1]] -= 0.5 / np.sqrt(acc[[3, 1]] + 1e-8)[:, None] * g1
+    np.testing.assert_allclose(w.numpy(), expected)
+    dense = np.ones((4, 3))
+    w.grad = jingu.Tensor(dense)
+    opt.step()
+    acc += 1.0
+    expected -= 0.5 / np.sqrt(acc + 1e-8)[:, None] * dense
+    np.testing.assert_allclose(w.numpy(), expected)
+    assert np.all(w.numpy()[[0, 2]] != w0[[0, 2]])
+
+
+def test_adagrad_large_batches_learn_and_resume(corpus, tmp_path):
+    big = {"optimizer": "adagrad", "batch_size": 1024, "alpha": 0.1, "epochs": 8}
+    run(corpus, tmp_path / "full", "cbow", **big)
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "full" / "v.vec")
+    assert kv.most_similar("猫", topn=1)[0][0] == "狗"
+    ckpt, out = tmp_path / "ckpt.npz", tmp_path / "part"
+    out.mkdir()
+    args = ("cbow", corpus["cbow"], corpus["vocab"], {**FAST, **big}, out / "v.vec", out / "h.json")
+    train(*args, checkpoint_path=ckpt, device="cpu", stop_after=2)
+    train(*args, checkpoint_path=ckpt, device="cpu")
+    assert (out / "v.vec").read_bytes() == (tmp_path / "full" / "v.vec").read_bytes()
+

@@ -27,6 +27,7 @@ from w2v.models import build_model
 from w2v.pairs import read_pairs_metadata
 from w2v.training import sampling
 from w2v.training.batches import PairsFile, epoch_batches, prefetch, with_negatives
+from w2v.training.optim import RowAdagrad
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.vectors import KeyedVectors
 from w2v.vocab import load_vocab
@@ -48,9 +49,20 @@ DEFAULTS: dict[str, Any] = {
     "loss": "negative",
     "batch_size": 1024,
     "shared_negatives": 0,
+    "optimizer": "sgd",
     "shuffle_buffer": 1_048_576,
     "seed": 1,
 }
+
+
+OPTIMIZERS = ("sgd", "adagrad")
+
+
+def make_optimizer(name: str, params: Any, lr: float) -> jingu.optim.Optimizer:
+    """jingu's SGD (word2vec's rule), or row-wise Adagrad for large batches."""
+    if name == "adagrad":
+        return RowAdagrad(params, lr=lr)
+    return jingu.optim.SGD(params, lr=lr)
 
 
 class TrainingDiverged(UserError):
@@ -107,6 +119,8 @@ def full_settings(settings: dict) -> dict:
         raise UserError(f"train.alpha must be a positive number, got {out['alpha']!r}")
     if not 0 <= out["min_alpha"] <= out["alpha"]:
         raise UserError(f"train.min_alpha must be in [0, alpha={out['alpha']}], got {out['min_alpha']!r}")
+    if out["optimizer"] not in OPTIMIZERS:
+        raise UserError(f"train.optimizer must be one of {OPTIMIZERS}, got {out['optimizer']!r}")
     if out["loss"] == "negative" and out["negative"] < 1:
         raise UserError("train.negative must be at least 1 with loss 'negative'")
     return out
@@ -158,7 +172,7 @@ def train(
     keep_prob = sampling.keep_probabilities(vocab.counts, cfg["sample"])
     table = sampling.negative_table(vocab.counts, cfg["ns_exponent"])
     net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]))
-    opt = jingu.optim.SGD(net.parameters(), lr=cfg["alpha"])
+    opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
     history = {
         "model": model,
         "device": dev,
