@@ -54,10 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "src"))
     import logging  # noqa: PLC0415
 
-    import yaml  # noqa: PLC0415
-
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    try:
+        import yaml  # noqa: PLC0415
+
+        config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    except ImportError:  # a bare GPU machine: our defaults (w2v.train.DEFAULTS), window 5, min_count 3
+        print("note: PyYAML is missing, using the built-in defaults instead of", args.config)
+        config = {}
     min_count = int(config.get("vocab", {}).get("min_count", 3))
     window = int(config.get("pairs", {}).get("window", 5))
     seed = int(config.get("seed", 1))
