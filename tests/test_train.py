@@ -266,3 +266,39 @@ def test_adagrad_large_batches_learn_and_resume(corpus, tmp_path):
     train(*args, checkpoint_path=ckpt, device="cpu")
     assert (out / "v.vec").read_bytes() == (tmp_path / "full" / "v.vec").read_bytes()
 
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+@pytest.mark.parametrize("shared", [False, True])
+def test_split_step_gives_the_whole_batch_gradients(model, shared):
+    from w2v.models import build_model
+    from w2v.training.parallel import SplitStep
+
+    rng = np.random.default_rng(0)
+    net = build_model(model, 30, {"vector_size": 6}, generator=rng)
+    net.embed_out.data[...] = rng.normal(size=(30, 6)).astype(np.float32)
+    center = rng.integers(1, 30, 101).astype(np.int32)
+    context = rng.integers(0, 30, (101, 4) if model == "cbow" else 101).astype(np.int32)
+    negs = rng.integers(1, 30, 7 if shared else (101, 5)).astype(np.int32)
+    loss = net(center, context, negs, 0.5)
+    loss.backward()
+    whole = [p.grad.to_dense() for p in (net.embed_in, net.embed_out)]
+    net.zero_grad()
+    step = SplitStep(net, 3)
+    try:
+        value = step(center, context, negs, 0.5)
+    finally:
+        step.close()
+    assert value == pytest.approx(float(loss.data), rel=1e-5)
+    for p, expected in zip((net.embed_in, net.embed_out), whole):
+        assert len(set(p.grad.indices.tolist())) == p.grad.indices.shape[0]
+        np.testing.assert_allclose(p.grad.to_dense(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_threaded_batches_are_deterministic_and_learn(corpus, tmp_path):
+    big = {"optimizer": "adagrad", "batch_size": 8192, "alpha": 0.2, "epochs": 10, "workers": 2}
+    run(corpus, tmp_path / "a", "cbow", **big)
+    run(corpus, tmp_path / "b", "cbow", **big)
+    assert (tmp_path / "a" / "v.vec").read_bytes() == (tmp_path / "b" / "v.vec").read_bytes()
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "a" / "v.vec")
+    assert kv.similarity("猫", "狗") > kv.similarity("猫", "鱼")

@@ -58,17 +58,28 @@ class Word2Vec(nn.Module):
             with jingu.no_grad():
                 self.output.weight.data[...] = 0.0
 
-    def output_loss(self, hidden: jingu.Tensor, targets: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
+    def output_loss(
+        self, hidden: jingu.Tensor, targets: Any, negatives: Any = None, scale: float = 1.0, table: Any = None
+    ) -> jingu.Tensor:
         """Summed loss of predicting `targets` from `hidden`.
 
         Negative sampling needs `negatives`: (B, K) per example or (S,) shared by the batch, whose
         terms are multiplied by `scale` (K / S keeps the expected gradient of K per-example draws).
+        `table` replaces `embed_out` (a leaf sharing its array, so threads keep separate gradients).
         """
         if self.loss == "softmax":
             return F.cross_entropy(self.output(hidden), targets, reduction="sum")
         if negatives is None:
             raise ValueError("negative-sampling loss needs negatives")
-        return NegativeSampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives, scale=scale)
+        out = self.embed_out if table is None else table
+        return NegativeSampling.apply(hidden, out, targets=targets, negatives=negatives, scale=scale)
+
+    def forward(
+        self, center: Any, context: Any, negatives: Any = None, scale: float = 1.0, tables: tuple | None = None
+    ) -> jingu.Tensor:
+        """Summed loss of a batch; `tables` = (input, output) leaves to use instead of the parameters."""
+        table_in, table_out = tables if tables is not None else (None, None)
+        return self.output_loss(self.hidden(context, table_in), center, negatives, scale, table_out)
 
     def vectors(self) -> np.ndarray:
         """The word vectors (input embeddings) as a NumPy array, padding row included."""
@@ -84,23 +95,18 @@ class CBOW(Word2Vec):
             raise ValueError(f"cbow_mean must be one of {CBOW_MEANS}, got {cbow_mean!r}")
         self.cbow_mean = cbow_mean
 
-    def hidden(self, context: Any) -> jingu.Tensor:
+    def hidden(self, context: Any, table: Any = None) -> jingu.Tensor:
         """(B, 2*window) context ids, 0 for padding -> (B, dim) mean of their vectors."""
-        return ContextMean.apply(self.embed_in, context=context, padding_idx=PAD, exact=self.cbow_mean == "exact")
-
-    def forward(self, center: Any, context: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
-        return self.output_loss(self.hidden(context), center, negatives, scale)
+        weight = self.embed_in if table is None else table
+        return ContextMean.apply(weight, context=context, padding_idx=PAD, exact=self.cbow_mean == "exact")
 
 
 class SkipGram(Word2Vec):
     """Skip-gram: each context word's vector predicts the center word of its pair."""
 
-    def hidden(self, context: Any) -> jingu.Tensor:
+    def hidden(self, context: Any, table: Any = None) -> jingu.Tensor:
         """(B,) context ids -> (B, dim) their vectors."""
-        return RowGather.apply(self.embed_in, ids=context)
-
-    def forward(self, center: Any, context: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
-        return self.output_loss(self.hidden(context), center, negatives, scale)
+        return RowGather.apply(self.embed_in if table is None else table, ids=context)
 
 
 def build_model(name: str, vocab_size: int, settings: dict, device: Any = None, generator: np.random.Generator | None = None) -> Word2Vec:

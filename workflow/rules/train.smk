@@ -29,7 +29,9 @@ rule train:
     params:
         settings=lambda wildcards: train_settings(wildcards.model),
         checkpoint="results/checkpoints/{model}.npz",
-    threads: 1
+    # The main thread trains while a second one prepares batches (and, with large batches, the
+    # batch parts run in train.workers threads); BLAS stays single-threaded (small products).
+    threads: 2
     resources:
         # A hint for schedulers (e.g. `--resources gpu=1`): only an explicit cuda device claims a GPU.
         gpu=1 if config["train"]["device"] == "cuda" else 0,
@@ -38,7 +40,7 @@ rule train:
     benchmark:
         "results/benchmarks/train/{model}.tsv"
     shell:
-        "OPENBLAS_NUM_THREADS={threads} OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads}"
+        "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1"
         " w2v train --model {wildcards.model} --pairs {input.pairs:q} --vocab {input.vocab:q}"
         " --settings {params.settings:q} --checkpoint {params.checkpoint:q}"
         " --out-vec {output.vec:q} --out-history {output.history:q} 2>&1 | tee {log:q}"
