@@ -16,6 +16,8 @@ include: "workflow/rules/evaluate.smk"
 
 
 rule all:
+    """Both models' vectors and the similarity report (the default target)."""
     default_target: True
     input:
+        expand("results/{model}.vec", model=["cbow", "skipgram"]),
         "results/similarity_report.md",

@@ -34,6 +34,7 @@ rule evaluate:
         settings=dict(config["eval"]),
         corpus=config["corpus"],
         min_count=config["vocab"]["min_count"],
+        figures=lambda wildcards, output: str(Path(output.loss).parent),
     log:
         "results/logs/evaluate/evaluate.log",
     benchmark:
@@ -45,4 +46,4 @@ rule evaluate:
         " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
         " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
         " --corpus {params.corpus:q} --min-count {params.min_count}"
-        " --output {output.report:q} --figures results/report 2>&1 | tee {log:q}"
+        " --output {output.report:q} --figures {params.figures:q} 2>&1 | tee {log:q}"

@@ -1,0 +1,80 @@
+"""The whole workflow on a tiny corpus, run as a user would: text stages, both models, the report.
+
+Also checks that Snakemake reruns only what a changed setting touches downstream of the text
+stages: a training setting retrains (and re-evaluates) without redoing pairs; an evaluation
+setting only rebuilds the report.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_workflow_text import snakemake, write_config
+from w2v.vectors import KeyedVectors
+
+pytestmark = pytest.mark.slow
+
+TINY_TRAIN = {"epochs": 2, "vector_size": 8, "device": "cpu", "batch_size": 64}
+
+
+def planned_rules(root: Path, **sections) -> set[str]:
+    """The rules a dry run would execute after the config gets `sections`."""
+    write_config(root, yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8")), **sections)
+    done = snakemake(root, "-n", "--quiet", "rules", target="all")
+    assert done.returncode == 0, done.output
+    table = done.output.split("Job stats:", 1)[-1] if "Job stats:" in done.output else done.output
+    return set(re.findall(r"^(\w+)\s+\d+\s*$", table, flags=re.M)) - {"total", "all"}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, repo_root, test_data) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    shutil.copy(repo_root / "Snakefile", root / "Snakefile")
+    shutil.copytree(repo_root / "workflow", root / "workflow")
+    shutil.copytree(repo_root / "data" / "eval", root / "data" / "eval")
+    shutil.copy(repo_root / "data" / "userdict.txt", root / "data" / "userdict.txt")
+    (root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(test_data / "tiny_corpus.txt", root / "data" / "raw" / "tiny.txt")
+    config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config["corpus"] = "data/raw/tiny.txt"
+    config["segment"]["shards"] = 1
+    config["vocab"]["min_count"] = 2
+    write_config(root, config, train=TINY_TRAIN)
+    done = snakemake(root, target="all")
+    assert done.returncode == 0, done.output
+    return root
+
+
+def test_default_target_builds_both_models_and_the_report(workdir):
+    report = (workdir / "results" / "similarity_report.md").read_text(encoding="utf-8")
+    for model in ("cbow", "skipgram"):
+        kv = KeyedVectors.load_word2vec_format(workdir / "results" / f"{model}.vec")
+        assert kv.vector_size == 8
+    assert "CBOW" in report and "skip-gram" in report.lower()
+    for link in re.findall(r"\]\((report/[^)]+\.png)\)", report):
+        assert (workdir / "results" / link).is_file(), link
+    assert (workdir / "results" / "report" / "loss.png").is_file()
+
+
+def test_nothing_to_be_done_after_a_full_run(workdir):
+    done = snakemake(workdir, target="all")
+    assert done.returncode == 0 and "Nothing to be done" in done.output, done.output
+
+
+def test_changing_a_training_setting_retrains_without_redoing_pairs(workdir):
+    rules = planned_rules(workdir, train={**TINY_TRAIN, "epochs": 3})
+    assert rules == {"train", "evaluate"}
+    rules = planned_rules(workdir, train={**TINY_TRAIN, "skipgram": {"negative": 3}})
+    assert rules == {"train", "evaluate"}
+
+
+def test_changing_an_evaluation_setting_only_rebuilds_the_report(workdir):
+    write_config(workdir, yaml.safe_load((workdir / "config" / "config.yaml").read_text(encoding="utf-8")),
+                 train={**TINY_TRAIN, "cbow": {}, "skipgram": {}})
+    assert planned_rules(workdir) == set()
+    assert planned_rules(workdir, eval={"topn": 5}) == {"evaluate"}
