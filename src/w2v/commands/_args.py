@@ -1,4 +1,4 @@
-"""Argument types shared by the text-stage subcommands (values as Snakemake formats them)."""
+"""Argument types shared by the subcommands (values as Snakemake formats them)."""
 
 from __future__ import annotations
 

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-
-def positive_int(text: str) -> int:
-    """Parse an integer >= 1 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+from w2v.commands._args import positive_int
 
 
 def register(subparsers) -> None:
