@@ -166,3 +166,45 @@ def test_bad_model_arguments_raise():
         CBOW(5, 2, cbow_mean="sum")
     with pytest.raises(ValueError, match="unknown model"):
         build_model("glove", 5, {"vector_size": 2})
+
+
+def test_negative_sampling_fused_cpu_path_in_chunks(monkeypatch):
+    """The CPU forward computes the gradients chunk by chunk; several chunks and gy != 1 stay exact."""
+    import w2v.training.ops as ops
+
+    monkeypatch.setattr(ops, "FUSED_CHUNK_ROWS", 3)  # one example (1 + 2 negatives) per chunk
+    rng = np.random.default_rng(11)
+    h_np, w_np = rng.normal(size=(3, D)), rng.normal(size=(V, D))
+    negatives = np.array([[2, 5], [4, 4], [1, 6]])
+    h, w = _t(h_np, "cpu"), _t(w_np, "cpu")
+    loss = NegativeSampling.apply(h, w, targets=CENTER, negatives=negatives, scale=0.7)
+    np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, CENTER, negatives, 0.7), rtol=1e-12)
+    assert gradcheck(lambda h, w: NegativeSampling.apply(h, w, targets=CENTER, negatives=negatives, scale=0.7) * 2.5, [h, w])
+    # Without input gradients (no_grad) the forward gives the same loss.
+    with jingu.no_grad():
+        again = NegativeSampling.apply(h, w, targets=CENTER, negatives=negatives, scale=0.7)
+    assert again.item() == loss.item()
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sparse_sgd_step_in_chunks_matches_dense(monkeypatch, momentum):
+    """jingu's SGD updates sparse rows in cache-sized chunks on the CPU: same result as dense."""
+    import jingu.optim.optimizer as optimizer
+
+    monkeypatch.setattr(optimizer, "SPARSE_CHUNK_ROWS", 2)
+    rng = np.random.default_rng(12)
+    start = rng.normal(size=(9, 3)).astype(np.float32)
+    sparse_p = jingu.nn.Parameter(start.copy())
+    dense_p = jingu.nn.Parameter(start.copy())
+    opt_s = jingu.optim.SGD([sparse_p], lr=0.1, momentum=momentum)
+    opt_d = jingu.optim.SGD([dense_p], lr=0.1, momentum=momentum)
+    for step in range(2):
+        rows = np.array([7, 0, 3, 3, 5, 8, 1])  # repeats: the optimizer coalesces them
+        values = rng.normal(size=(7, 3)).astype(np.float32)
+        grad = jingu.RowSparse(rows, values, (9, 3))
+        sparse_p.grad = grad
+        dense_p.grad = jingu.Tensor(grad.to_dense())
+        opt_s.step()
+        opt_d.step()
+    np.testing.assert_allclose(sparse_p.numpy(), dense_p.numpy(), rtol=1e-6, atol=1e-6)
+    assert not np.allclose(sparse_p.numpy(), start)
