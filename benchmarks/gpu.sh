@@ -18,11 +18,17 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 python3 -c "import cupy, numpy; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'devices', cupy.cuda.runtime.getDeviceCount())" | tee -a "$out/device.txt"
 
 if [[ "$what" == tests || "$what" == all ]]; then
-    python3 -m pytest -q -m gpu -p no:cacheprovider tests/jingu tests/test_models.py 2>&1 | tee "$out/pytest-gpu.txt" || status=1
+    python3 -m pytest -q -m gpu -p no:cacheprovider tests/jingu tests/test_models.py tests/test_train.py \
+        tests/test_vectors.py 2>&1 | tee "$out/pytest-gpu.txt" || status=1
 fi
 if [[ "$what" == bench || "$what" == all ]]; then
     for device in cuda cpu; do
         python3 benchmarks/autograd_overhead.py --device "$device" --steps 30 --rounds 3 2>&1 | tee "$out/autograd_overhead-$device.txt" || status=1
     done
+    # Word2vec on the GPU against gensim on this machine's CPU (2 workers, as on the 2-core target),
+    # on the novel repeated 10 times; large batches need the row-wise Adagrad step.
+    python3 benchmarks/compare_gensim.py --device cuda --repeat "${GPU_REPEAT:-10}" --epochs "${GPU_EPOCHS:-5}" \
+        --set optimizer=adagrad --set batch_size="${GPU_BATCH:-65536}" --set alpha=0.1 \
+        --json "$out/compare_gensim-cuda.json" 2>&1 | tee "$out/compare_gensim-cuda.txt" || status=1
 fi
 exit "$status"
