@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -214,7 +215,7 @@ def test_cli_rejects_bad_settings_json(corpus, tmp_path):
 @pytest.mark.gpu
 @pytest.mark.skipif(not __import__("jingu").cuda.is_available(), reason="CuPy finds no GPU")
 @pytest.mark.parametrize("model", ["cbow", "skipgram"])
-def test_cuda_training_learns_and_resumes(corpus, tmp_path, model):
+def test_cuda_training_learns_and_resumes(corpus, tmp_path, model, monkeypatch):
     args = (model, corpus[model], corpus["vocab"], FAST)
     ckpt = tmp_path / "ckpt.npz"
     train(*args, tmp_path / "v.vec", tmp_path / "h.json", checkpoint_path=ckpt, device="cuda", stop_after=2)
@@ -222,8 +223,12 @@ def test_cuda_training_learns_and_resumes(corpus, tmp_path, model):
     assert history["device"] == "cuda:0" and len(history["epochs"]) == 4
     kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
     assert kv.most_similar("猫", topn=1)[0][0] == "狗"
-    # Same draws as on the CPU (masks and negatives come from the host): nearly the same vectors,
-    # up to float32 summation order.
+    # Masks and negatives are counter-based (the same ids on both devices); the GPU shuffles by
+    # sorting random keys, which the CPU reproduces with sort=True. Same draws: nearly the same
+    # vectors, up to float32 summation order.
+    from w2v.training import sampling
+
+    monkeypatch.setattr(sampling, "permutation", functools.partial(sampling.permutation, sort=True))
     run(corpus, tmp_path / "cpu", model)
     a, b = kv.vectors.ravel(), KeyedVectors.load_word2vec_format(tmp_path / "cpu" / "v.vec").vectors.ravel()
     assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.99

@@ -26,7 +26,7 @@ from w2v.io import atomic_open
 from w2v.models import build_model
 from w2v.pairs import read_pairs_metadata
 from w2v.training import sampling
-from w2v.training.batches import PairsFile, epoch_batches, prefetch, with_negatives
+from w2v.training.batches import PairsFile, epoch_batches, prefetch
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.training.optim import RowAdagrad
 from w2v.training.parallel import SplitStep
@@ -61,6 +61,8 @@ OPTIMIZERS = ("sgd", "adagrad")
 # Batch parts smaller than this run slower in threads than in one (measured: batch 4,096 in two
 # parts was 10% slower, batch 16,384 in two parts 1.25x faster).
 MIN_SPLIT = 4096
+# On a GPU the summed loss stays on the device and is read (one sync) every this many batches.
+LOSS_READ_EVERY = 50
 
 
 def make_optimizer(name: str, params: Any, lr: float) -> jingu.optim.Optimizer:
@@ -174,8 +176,9 @@ def train(
     source.check_ids(len(vocab))
     dev = resolve_device(device)
 
-    keep_prob = sampling.keep_probabilities(vocab.counts, cfg["sample"])
-    table = sampling.negative_table(vocab.counts, cfg["ns_exponent"])
+    # Both live on the training device for the whole run (the masks and draws are made there).
+    keep_prob = jingu.cuda.to_device(sampling.keep_probabilities(vocab.counts, cfg["sample"]), dev)
+    table = jingu.cuda.to_device(sampling.negative_table(vocab.counts, cfg["ns_exponent"]), dev)
     net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]))
     opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
     history = {
@@ -235,11 +238,14 @@ def train(
 
 
 def _train_epoch(
-    net: Any, opt: Any, source: PairsFile, cfg: dict, keep_prob: np.ndarray, table: np.ndarray,
+    net: Any, opt: Any, source: PairsFile, cfg: dict, keep_prob: Any, table: Any,
     seed: int, epoch: int, n_tokens: int, device: str,
 ) -> dict:
-    """One pass over the pairs; returns the epoch's history record. Raises TrainingDiverged on NaN/inf."""
-    rng = sampling.epoch_generator(seed, epoch)
+    """One pass over the pairs; returns the epoch's history record. Raises TrainingDiverged on NaN/inf.
+
+    On a GPU a batch is device slices plus the model step: the loss is summed on the device and
+    read every `LOSS_READ_EVERY` batches and at the end of the epoch (the NaN guard's check).
+    """
     alpha, min_alpha, epochs = cfg["alpha"], cfg["min_alpha"], cfg["epochs"]
     total_rows = source.num_rows * epochs
     done_rows = float(source.num_rows * epoch)
@@ -249,50 +255,52 @@ def _train_epoch(
     on_gpu = device != "cpu"
     group = opt.param_groups[0]
     loss_sum, examples, batches = 0.0, 0, 0
-    pending = []  # GPU: per-batch losses kept on the device, read every few batches
+    device_loss = None  # GPU: the summed loss of the batches since the last read, on the device
     lr = alpha
     t0 = time.perf_counter()
     bar = tqdm(total=source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row", disable=None, leave=False)
-    keep = jingu.cuda.to_device(keep_prob, device) if on_gpu else keep_prob
-    stream = epoch_batches(source, keep, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], rng, device)
-    stream = with_negatives(stream, rng, table, negative, shared, device)
+    stream = epoch_batches(
+        source, keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], table, negative, shared, device
+    )
     if not on_gpu:
         stream = prefetch(stream)  # masking, shuffling and draws overlap the training step
     split = None
     if not on_gpu and cfg["workers"] > 1 and cfg["loss"] == "negative":
         split = SplitStep(net, cfg["workers"])  # forward/backward of batch parts in threads
-    for batch, negs in stream:
+    for batch in stream:
         lr = max(min_alpha, alpha - (alpha - min_alpha) * done_rows / total_rows)
         group["lr"] = lr
         n = batch.center.shape[0]
+        negs = batch.negatives
         if split is not None and n >= MIN_SPLIT * split.workers:
             loss_sum += split(batch.center, batch.context, negs, scale)
         else:
             loss = net(batch.center, batch.context, negs, scale)
             loss.backward()
             if on_gpu:
-                pending.append(loss.data)
+                device_loss = loss.data if device_loss is None else device_loss + loss.data
             else:
                 loss_sum += float(loss.data)
         opt.step()
         opt.zero_grad()
-        if len(pending) >= 64:
-            loss_sum += float(sum(pending))
-            pending.clear()
-        if not math.isfinite(loss_sum):
-            break
         examples += n
         batches += 1
+        if device_loss is not None and batches % LOSS_READ_EVERY == 0:
+            loss_sum += float(device_loss)  # the one device->host sync of these batches
+            device_loss = None
+        if not math.isfinite(loss_sum):
+            break
         done_rows += batch.progress
         bar.update(batch.progress)
-        if batches % 50 == 0:
+        if batches % LOSS_READ_EVERY == 0:
             elapsed = time.perf_counter() - t0
             bar.set_postfix(loss=f"{loss_sum / max(examples, 1):.3f}", wps=f"{n_tokens * bar.n / source.num_rows / elapsed:.0f}")
     if split is not None:
         split.close()
-    if pending:
-        loss_sum += float(sum(pending))
-    jingu.cuda.synchronize() if on_gpu else None
+    if device_loss is not None:
+        loss_sum += float(device_loss)  # also waits for the epoch's last step
+    if on_gpu:
+        jingu.cuda.synchronize()
     seconds = time.perf_counter() - t0
     bar.close()
     if not math.isfinite(loss_sum):

@@ -1,9 +1,16 @@
 """Training examples streamed from a pairs Parquet file, masked per epoch and shuffled in a buffer.
 
 Each epoch reads the file row group by row group, applies that epoch's subsampling and shrinking
-windows (see `sampling`), and passes the surviving examples through a shuffle buffer of at most
-`buffer_size` examples, which is cut into batches. Memory stays flat however long the corpus is;
-a small file (under `cache_bytes` decoded) is read once and kept in memory for later epochs.
+windows (see `sampling`), and passes the surviving examples through a shuffle buffer (the
+examples of about `buffer_size` source rows), which is cut into batches with their negatives. Memory stays flat however
+long the corpus is; a small file (under `cache_bytes` decoded) is read once and kept in memory for
+later epochs.
+
+On a GPU the whole pipeline is device-resident: row groups are joined into chunks of about
+`buffer_size` rows, each column is copied to the device once per chunk (and the chunks stay on the
+device across epochs while they fit `device_cache_bytes`), and masks, shuffle and negatives are
+computed there, so a batch is device slices only. The host waits for the device once per chunk
+(to learn how many examples survived the masks), never per batch.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,17 +38,20 @@ log = logging.getLogger(__name__)
 class Batch:
     """One batch: `center` (B,) ids; `context` (B, 2*window) ids with 0 for masked (CBOW) or (B,) ids
     (skip-gram); `progress` how many source rows of the epoch the batch accounts for (for the
-    learning-rate schedule)."""
+    learning-rate schedule); `negatives` (B, negative) per example, (shared,) for the batch, or None."""
 
     center: np.ndarray
     context: np.ndarray
     progress: float
+    negatives: Any = None
 
 
 class PairsFile:
     """A CBOW or skip-gram pairs file, read one row group at a time (or cached when small)."""
 
-    def __init__(self, path: str | Path, model: str, window: int, cache_bytes: int = 256 << 20) -> None:
+    def __init__(
+        self, path: str | Path, model: str, window: int, cache_bytes: int = 256 << 20, device_cache_bytes: int = 4 << 30
+    ) -> None:
         self.path = Path(path)
         self.model = model
         self.window = window
@@ -59,8 +69,48 @@ class PairsFile:
         self.num_rows = self._file.metadata.num_rows
         self.num_row_groups = self._file.num_row_groups
         row_bytes = (8 + 4 + 8 * window) if model == "cbow" else (8 + 4 + 4 + 1)
-        self._cache: list[dict[str, np.ndarray]] | None = [] if self.num_rows * row_bytes <= cache_bytes else None
+        self.nbytes = self.num_rows * row_bytes  # decoded size
+        self._cache: list[dict[str, np.ndarray]] | None = [] if self.nbytes <= cache_bytes else None
         self._cached = False
+        self.device_cache_bytes = device_cache_bytes
+        self._device_cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+    def chunks(self, min_rows: int, device: str = "cpu") -> Iterator[dict[str, Any]]:
+        """Consecutive row groups joined into chunks of at least `min_rows` rows (the last may hold
+        fewer), with their columns on `device`: one host->device copy per column and chunk.
+
+        On a GPU, when the decoded file fits `device_cache_bytes`, the chunks stay on the device
+        and later epochs neither decode Parquet nor copy anything.
+        """
+        key = (device, min_rows)
+        if key in self._device_cache:
+            yield from self._device_cache[key]
+            return
+        keep = device != "cpu" and self.nbytes <= self.device_cache_bytes
+        kept: list[dict[str, Any]] = []
+        pending: list[dict[str, np.ndarray]] = []
+        rows = 0
+        groups = self.row_groups()
+        while True:
+            group = next(groups, None)
+            if group is not None:
+                pending.append(group)
+                rows += group["position"].shape[0]
+                if rows < min_rows:
+                    continue
+            if not pending:
+                break
+            chunk = pending[0] if len(pending) == 1 else {k: np.concatenate([g[k] for g in pending]) for k in pending[0]}
+            if device != "cpu":
+                chunk = {k: cuda.to_device(v, device) for k, v in chunk.items()}
+            pending, rows = [], 0
+            if keep:
+                kept.append(chunk)
+            yield chunk
+            if group is None:
+                break
+        if keep:
+            self._device_cache = {key: kept}  # one layout at a time
 
     def row_groups(self) -> Iterator[dict[str, np.ndarray]]:
         """Yield each row group's columns as NumPy arrays (validated)."""
@@ -118,8 +168,8 @@ def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, 
     slot = (ctx != 0) & (xp.abs(offs)[None, :] <= b[:, None])
     slot &= sampling.keep_mask(pos[:, None] + offs[None, :], ctx, keep_prob, seed, epoch)
     rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & slot.any(axis=1)
-    context = xp.where(slot, ctx, 0)[rows]
-    return center[rows], context
+    idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
+    return xp.take(center, idx), xp.take(xp.where(slot, ctx, 0), idx, axis=0)
 
 
 def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,78 +181,97 @@ def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: i
     rows = xp.abs(off) <= b
     rows &= sampling.keep_mask(pos, center, keep_prob, seed, epoch)
     rows &= sampling.keep_mask(pos + off, ctx, keep_prob, seed, epoch)
-    return center[rows], ctx[rows]
+    idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
+    return xp.take(center, idx), xp.take(ctx, idx)
 
 
 def epoch_batches(
     source: PairsFile,
-    keep_prob: np.ndarray,
+    keep_prob: Any,
     seed: int,
     epoch: int,
     batch_size: int,
     buffer_size: int,
-    rng: np.random.Generator,
+    table: Any = None,
+    negative: int = 0,
+    shared: int = 0,
     device: str = "cpu",
 ) -> Iterator[Batch]:
-    """Batches of one epoch: masked examples, shuffled in blocks of up to `buffer_size` examples.
+    """Batches of one epoch: masked examples, shuffled in blocks (those of ~`buffer_size` rows),
+    each batch with its negatives (`negative` per example, or `shared` for the batch when > 0;
+    none when `negative` is 0) drawn from the unigram `table`.
 
-    On a GPU (`device` "cuda:N", `keep_prob` already there) masking and shuffling run on the
-    device; the permutations still come from the host generator `rng`, so draws do not depend on
-    the device.
+    `keep_prob` and `table` live on `device`. On the CPU, row groups are masked one at a time
+    (cache-friendly) and negatives drawn per batch (in the prefetch thread, overlapping the
+    step); on a GPU, chunks of `buffer_size` rows are masked at once and the negatives of a whole
+    buffer drawn at once (fewer launches). The draws do not depend on either choice.
 
-    The buffer fills with whole row groups; once it holds `buffer_size` examples it is shuffled and
-    all full batches leave it; the remainder stays for the next fill. `progress` attributes the
-    buffer's source rows to its batches pro rata, so the schedule advances smoothly.
+    The buffer fills with masked chunks; once `buffer_size` source rows have entered it since the
+    last shuffle, it is shuffled and all full batches leave it; the remainder stays for the next
+    fill. Counting source rows (not surviving examples) makes the CPU and the GPU shuffle at the
+    same row groups, so their draws agree. `progress` attributes the buffer's source rows to its
+    batches pro rata, so the schedule advances smoothly.
     """
     mask = mask_cbow if source.model == "cbow" else mask_skipgram
-    centers: list[np.ndarray] = []
-    contexts: list[np.ndarray] = []
+    on_device = device != "cpu"
+    neg_key = sampling.negative_key(seed, epoch)
+    centers: list[Any] = []
+    contexts: list[Any] = []
     held = 0  # examples in the buffer
     rows_held = 0.0  # source rows those examples stand for
+    rows_in = 0  # source rows that entered the buffer since the last shuffle
+    drains = 0  # buffers shuffled so far (each gets its own permutation)
+    emitted = 0  # examples and batches handed out so far: the counters of their negatives
+    batches = 0
+
+    def negatives(first_example: int, n: int, first_batch: int, n_batches: int) -> Any:
+        if not negative:
+            return None
+        if shared:
+            return sampling.draw_negatives(table, neg_key, first_batch * shared, (n_batches, shared))
+        return sampling.draw_negatives(table, neg_key, first_example * negative, (n, negative))
 
     def drain(final: bool) -> Iterator[Batch]:
-        nonlocal centers, contexts, held, rows_held
+        nonlocal centers, contexts, held, rows_held, drains, emitted, batches
         xp = cuda.get_array_module(centers[0])
         center = xp.concatenate(centers) if len(centers) > 1 else centers[0]
         context = xp.concatenate(contexts) if len(contexts) > 1 else contexts[0]
-        order = rng.permutation(held)
-        if xp is not np:
-            order = cuda.to_device(order, device)
+        order = sampling.permutation(held, seed, epoch, drains, xp)
+        drains += 1
         center, context = center[order], context[order]
         n_out = held if final else held - held % batch_size
+        n_batches = -(-n_out // batch_size)
+        block = negatives(emitted, n_out, batches, n_batches) if on_device else None
         per_example = rows_held / held if held else 0.0
-        for start in range(0, n_out, batch_size):
+        for i, start in enumerate(range(0, n_out, batch_size)):
             stop = min(start + batch_size, n_out)
-            yield Batch(center[start:stop], context[start:stop], per_example * (stop - start))
+            if block is None:
+                negs = negatives(emitted + start, stop - start, batches + i, 1)
+            else:
+                negs = block[start:stop] if not shared else block[i : i + 1]
+            if shared and negs is not None:
+                negs = negs[0]
+            yield Batch(center[start:stop], context[start:stop], per_example * (stop - start), negs)
+        emitted += n_out
+        batches += n_batches
         centers, contexts = [center[n_out:]], [context[n_out:]]
         held -= n_out
         rows_held -= per_example * n_out
 
-    for group in source.row_groups():
-        if device != "cpu":
-            group = {k: cuda.to_device(v, device) for k, v in group.items()}
-        center, context = mask(group, keep_prob, source.window, seed, epoch)
+    for chunk in source.chunks(buffer_size if on_device else 1, device):
+        center, context = mask(chunk, keep_prob, source.window, seed, epoch)
         centers.append(center)
         contexts.append(context)
-        held += center.shape[0]
-        rows_held += group["position"].shape[0]
-        if held >= buffer_size:
-            yield from drain(final=False)
+        held += center.shape[0]  # on a GPU: the one wait per chunk (the masked size)
+        rows = chunk["position"].shape[0]
+        rows_held += rows
+        rows_in += rows
+        if rows_in >= buffer_size:
+            rows_in = 0
+            if held:
+                yield from drain(final=False)
     if held:
         yield from drain(final=True)
-
-
-def with_negatives(
-    batches: Iterable[Batch], rng: np.random.Generator, table: np.ndarray, negative: int, shared: int, device: str
-) -> Iterator[tuple[Batch, Any]]:
-    """Pair each batch with its negatives: (B, negative) per example, (shared,) for the batch, or None."""
-    for batch in batches:
-        negs = None
-        if negative:
-            negs = sampling.draw_negatives(rng, table, (shared,) if shared else (batch.center.shape[0], negative))
-            if device != "cpu":
-                negs = cuda.to_device(negs, device)
-        yield batch, negs
 
 
 class _Failed:

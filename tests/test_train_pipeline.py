@@ -1,0 +1,194 @@
+"""The device-resident epoch pipeline, checked on the CPU through a fake CuPy that counts launches
+and syncs (tests/jingu/fake_cupy.py): same examples and negatives as the host path, a batch is
+slices only, chunks stay on the device across epochs, the loss is read once per N batches."""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from jingu import cuda
+from w2v.pairs import write_pairs
+from w2v.train import LOSS_READ_EVERY, TrainingDiverged, _train_epoch
+from w2v.training import sampling
+from w2v.training.batches import PairsFile, epoch_batches
+from w2v.vocab import load_vocab, make_vocab
+
+sys.path.insert(0, str(Path(__file__).parent / "jingu"))
+import fake_cupy  # noqa: E402
+
+GPU = "cuda:0"
+
+
+class _Device:
+    """cupy.cuda.Device stand-in usable as a context manager."""
+
+    def __init__(self, *args):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def synchronize(self):
+        pass
+
+
+@pytest.fixture
+def gpu(monkeypatch) -> fake_cupy.Counts:
+    counts = fake_cupy.install(monkeypatch)
+    monkeypatch.setattr(sys.modules["cupy"], "cuda", SimpleNamespace(Device=_Device, runtime=None), raising=False)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("pipeline")
+    rng = np.random.default_rng(0)
+    words = [f"词{i}" for i in range(40)]
+    p = 1 / np.arange(1, 41)
+    lines = [" ".join(rng.choice(words, size=rng.integers(1, 12), p=p / p.sum())) for _ in range(600)]
+    (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
+    write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
+                root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
+    vocab = load_vocab(root / "vocab.tsv")
+    return {"root": root, "keep": sampling.keep_probabilities(vocab.counts, 1e-2),
+            "table": sampling.negative_table(vocab.counts, 0.75), "tokens": int(vocab.counts.sum())}
+
+
+def _source(corpus, model, **kwargs) -> PairsFile:
+    return PairsFile(corpus["root"] / f"{model}.parquet", model, 3, **kwargs)
+
+
+def _run(source, keep, table, device, negative=3, shared=0, counts=None, epoch=2):
+    """Batches of one epoch as host arrays, plus the (launches, syncs) each batch cost after the first."""
+    out, costs, last = [], [], None
+    for batch in epoch_batches(source, keep, 7, epoch, 64, 700, table, negative, shared, device):
+        if counts is not None:
+            now = (counts.launches, counts.syncs)
+            costs.append(None if last is None else (now[0] - last[0], now[1] - last[1]))
+            last = (counts.launches, counts.syncs)
+        out.append(tuple(None if a is None else np.asarray(a.view(np.ndarray) if hasattr(a, "view") else a)
+                         for a in (batch.center, batch.context, batch.negatives)))
+    return out, costs
+
+
+def _examples(batches) -> Counter:
+    return Counter((int(c), str(x.tolist())) for center, context, _ in batches for c, x in zip(center, context))
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+def test_device_path_keeps_the_examples_and_draws_the_same_negatives(corpus, gpu, model, monkeypatch):
+    host, _ = _run(_source(corpus, model), corpus["keep"], corpus["table"], "cpu")
+    monkeypatch.setattr(sampling, "permutation", functools.partial(sampling.permutation, sort=True))
+    host_sorted, _ = _run(_source(corpus, model), corpus["keep"], corpus["table"], "cpu")
+    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
+    source = _source(corpus, model)
+    n_chunks = len(list(source.chunks(700)))
+    assert n_chunks >= 3
+    gpu.reset()
+    dev, costs = _run(source, keep, table, GPU, counts=gpu)
+    assert _examples(dev) == _examples(host) and len(dev) == len(host)
+    # Shuffled by sorting keys on the CPU too, the host path yields exactly the device's batches
+    # (several shuffle buffers here: the two paths shuffle at the same row groups).
+    assert len(host) > 10 and len(host_sorted) == len(dev)
+    for a, b in zip(host_sorted, dev):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    # Negatives are a function of the example's index in the epoch: drawn per buffer on the device,
+    # per batch on the host, they are the same ids.
+    key = sampling.negative_key(7, 2)
+    total = sum(b[0].shape[0] for b in host)
+    expected = sampling.draw_negatives(corpus["table"], key, 0, (total, 3))
+    for batches in (host, dev):
+        np.testing.assert_array_equal(np.concatenate([b[2] for b in batches]), expected)
+    # Between two batches of the same shuffle buffer the device does nothing (views only); work
+    # happens once per chunk. Syncs: the fake counts none; the real one is `flatnonzero` per chunk.
+    busy = [c for c in costs[1:] if c != (0, 0)]
+    assert len(busy) <= n_chunks and len(costs) > 3 * n_chunks
+    assert gpu.syncs == 0 and gpu.names["flatnonzero"] == n_chunks
+
+
+def test_shared_negatives_follow_the_batch_index_on_both_paths(corpus, gpu):
+    host, _ = _run(_source(corpus, "skipgram"), corpus["keep"], corpus["table"], "cpu", negative=5, shared=16)
+    dev, _ = _run(_source(corpus, "skipgram"), cuda.to_device(corpus["keep"], GPU),
+                  cuda.to_device(corpus["table"], GPU), GPU, negative=5, shared=16)
+    key = sampling.negative_key(7, 2)
+    for batches in (host, dev):
+        for i, (_, _, negs) in enumerate(batches):
+            np.testing.assert_array_equal(negs, sampling.draw_negatives(corpus["table"], key, 16 * i, (16,)))
+
+
+def test_chunks_stay_on_the_device_across_epochs_when_they_fit(corpus, gpu):
+    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
+    cached, uncached = _source(corpus, "cbow"), _source(corpus, "cbow", device_cache_bytes=0)
+    n_chunks = len(list(cached.chunks(700)))
+    copies = []
+    for source in (cached, uncached):
+        for epoch in (0, 1):
+            gpu.reset()
+            _run(source, keep, table, GPU, epoch=epoch)
+            copies.append(gpu.names["host_to_device"])
+    # Each column (position, center, context) is copied once per chunk, and only in the first epoch
+    # when the decoded file fits the device cache.
+    assert copies == [3 * n_chunks, 0, 3 * n_chunks, 3 * n_chunks]
+
+
+def test_permutation_is_a_pure_function_on_both_devices(gpu):
+    host = sampling.permutation(1000, 1, 2, 0)
+    np.testing.assert_array_equal(host, sampling.permutation(1000, 1, 2, 0))
+    assert sorted(host) == list(range(1000)) and np.any(host != sampling.permutation(1000, 1, 2, 1))
+    xp = sys.modules["cupy"]
+    dev = np.asarray(sampling.permutation(1000, 1, 2, 0, xp))
+    np.testing.assert_array_equal(dev, np.asarray(sampling.permutation(1000, 1, 2, 0, xp)))
+    assert sorted(dev.tolist()) == list(range(1000)) and np.any(dev != np.arange(1000))
+    # The device's order is reproducible on the CPU (distinct keys: any sort gives it).
+    np.testing.assert_array_equal(dev, sampling.permutation(1000, 1, 2, 0, sort=True))
+    np.testing.assert_array_equal(np.argsort(sampling.random_bits(np.arange(1000), 99), kind="stable"),
+                                  np.argsort(sampling.random_bits(np.arange(1000), 99), kind="quicksort"))
+
+
+class _StubNet:
+    """Loss = `value` per example, computed on the batch's device (no gradients)."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __call__(self, center, context, negatives, scale):
+        xp = cuda.get_array_module(center)
+        return SimpleNamespace(data=(center.astype(xp.float32) * 0 + self.value).sum(), backward=lambda: None)
+
+
+_STUB_OPT = SimpleNamespace(param_groups=[{"lr": 0.0}], step=lambda: None, zero_grad=lambda: None)
+
+
+def _cfg(**kw) -> dict:
+    return {"alpha": 0.05, "min_alpha": 1e-4, "epochs": 3, "loss": "negative", "negative": 2, "shared_negatives": 0,
+            "batch_size": 8, "shuffle_buffer": 700, "workers": 1, **kw}
+
+
+def test_gpu_epoch_reads_the_loss_once_per_n_batches(corpus, gpu):
+    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
+    record = _train_epoch(_StubNet(2.0), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, 0,
+                          corpus["tokens"], GPU)
+    assert record["batches"] > 2 * LOSS_READ_EVERY
+    assert record["loss"] == pytest.approx(2.0)
+    assert gpu.syncs == math.ceil(record["batches"] / LOSS_READ_EVERY)
+    assert gpu.names["SYNC float"] == gpu.syncs
+
+
+def test_gpu_epoch_nan_guard(corpus, gpu):
+    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
+    with pytest.raises(TrainingDiverged, match="epoch 2"):
+        _train_epoch(_StubNet(float("nan")), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, 1,
+                     corpus["tokens"], GPU)
