@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from jingu import cuda
+from w2v.errors import UserError
 from w2v.pairs import write_pairs
 from w2v.train import LOSS_READ_EVERY, TrainingDiverged, _train_epoch
 from w2v.training import sampling
@@ -142,6 +143,20 @@ def test_chunks_stay_on_the_device_across_epochs_when_they_fit(corpus, gpu):
     # Each column (position, center, context) is copied once per chunk, and only in the first epoch
     # when the decoded file fits the device cache.
     assert copies == [3 * n_chunks, 0, 3 * n_chunks, 3 * n_chunks]
+
+
+def test_id_check_fills_the_device_cache_so_no_epoch_copies(corpus, gpu):
+    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
+    source = _source(corpus, "skipgram", cache_bytes=0)  # not cached on the host: decoded per pass
+    n_chunks = len(list(source.chunks(700)))
+    gpu.reset()
+    source.check_ids(len(corpus["keep"]), GPU, 700)
+    assert gpu.names["host_to_device"] == 4 * n_chunks
+    gpu.reset()
+    _run(source, keep, table, GPU, epoch=0)
+    assert gpu.names["host_to_device"] == 0
+    with pytest.raises(UserError, match="outside the vocabulary"):
+        _source(corpus, "skipgram").check_ids(5, GPU, 700)
 
 
 def test_permutation_is_a_pure_function_on_both_devices(gpu):

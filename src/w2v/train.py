@@ -26,7 +26,7 @@ from w2v.io import atomic_open
 from w2v.models import build_model
 from w2v.pairs import read_pairs_metadata
 from w2v.training import sampling
-from w2v.training.batches import PairsFile, epoch_batches, prefetch
+from w2v.training.batches import PairsFile, chunk_rows, epoch_batches, prefetch
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.training.optim import RowAdagrad
 from w2v.training.parallel import SplitStep
@@ -173,8 +173,9 @@ def train(
     vocab, meta = _check_inputs(model, pairs_path, vocab_path)
     window, seed = meta["window"], int(cfg["seed"])
     source = PairsFile(pairs_path, model, window)
-    source.check_ids(len(vocab))
     dev = resolve_device(device)
+    # On a GPU this pass also puts the file on the device (when it fits), ready for every epoch.
+    source.check_ids(len(vocab), dev, chunk_rows(cfg["shuffle_buffer"], dev))
 
     # Both live on the training device for the whole run (the masks and draws are made there).
     keep_prob = jingu.cuda.to_device(sampling.keep_probabilities(vocab.counts, cfg["sample"]), dev)

@@ -82,6 +82,9 @@ class PairsFile:
         On a GPU, when the decoded file fits `device_cache_bytes`, the chunks stay on the device
         and later epochs neither decode Parquet nor copy anything.
         """
+        yield from self._chunks(self.row_groups(), min_rows, device)
+
+    def _chunks(self, groups: Iterator[dict[str, np.ndarray]], min_rows: int, device: str) -> Iterator[dict[str, Any]]:
         key = (device, min_rows)
         if key in self._device_cache:
             yield from self._device_cache[key]
@@ -90,7 +93,6 @@ class PairsFile:
         kept: list[dict[str, Any]] = []
         pending: list[dict[str, np.ndarray]] = []
         rows = 0
-        groups = self.row_groups()
         while True:
             group = next(groups, None)
             if group is not None:
@@ -143,16 +145,33 @@ class PairsFile:
             out["offset"] = table.column("offset").to_numpy()
         return out
 
-    def check_ids(self, vocab_size: int) -> None:
-        """Raise if any id falls outside the vocabulary (cheap; run once before training)."""
-        for i, group in enumerate(self.row_groups()):
-            for name in ("center", "context"):
-                col = group[name]
-                if col.size and (col.min() < 0 or col.max() >= vocab_size):
-                    raise UserError(
-                        f"{self.path}, row group {i}: column {name!r} holds ids outside the vocabulary "
-                        f"(0..{vocab_size - 1}); the pairs file and vocab.tsv disagree, rerun `w2v pairs`"
-                    )
+    def check_ids(self, vocab_size: int, device: str = "cpu", min_rows: int = 1) -> None:
+        """Raise if any id falls outside the vocabulary (one pass over the file, before training).
+
+        On a GPU whose cache holds the file, the same pass fills the device cache with the chunks
+        `chunks(min_rows, device)` yields, so Parquet is decoded once and the first epoch copies
+        nothing.
+        """
+
+        def checked() -> Iterator[dict[str, np.ndarray]]:
+            for i, group in enumerate(self.row_groups()):
+                for name in ("center", "context"):
+                    col = group[name]
+                    if col.size and (col.min() < 0 or col.max() >= vocab_size):
+                        raise UserError(
+                            f"{self.path}, row group {i}: column {name!r} holds ids outside the vocabulary "
+                            f"(0..{vocab_size - 1}); the pairs file and vocab.tsv disagree, rerun `w2v pairs`"
+                        )
+                yield group
+
+        if device != "cpu" and self.nbytes <= self.device_cache_bytes:
+            log.info("keeping %s (%.0f MB decoded) on %s for all epochs", self.path.name, self.nbytes / 1e6, device)
+            self._device_cache = {}
+            for _ in self._chunks(checked(), min_rows, device):
+                pass
+        else:
+            for _ in checked():
+                pass
 
 
 def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -183,6 +202,11 @@ def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: i
     rows &= sampling.keep_mask(pos + off, ctx, keep_prob, seed, epoch)
     idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
     return xp.take(center, idx), xp.take(ctx, idx)
+
+
+def chunk_rows(buffer_size: int, device: str) -> int:
+    """Rows masked at once: a row group on the CPU (cache-friendly), a shuffle buffer on a GPU."""
+    return 1 if device == "cpu" else buffer_size
 
 
 def epoch_batches(
@@ -258,7 +282,7 @@ def epoch_batches(
         held -= n_out
         rows_held -= per_example * n_out
 
-    for chunk in source.chunks(buffer_size if on_device else 1, device):
+    for chunk in source.chunks(chunk_rows(buffer_size, device), device):
         center, context = mask(chunk, keep_prob, source.window, seed, epoch)
         centers.append(center)
         contexts.append(context)
