@@ -63,6 +63,8 @@ def _plain(x: Any) -> Any:
         return x.view(np.ndarray)
     if isinstance(x, (list, tuple)):
         return type(x)(_plain(v) for v in x)
+    if isinstance(x, dict):
+        return {key: _plain(value) for key, value in x.items()}
     return x
 
 
