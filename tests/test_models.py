@@ -208,3 +208,29 @@ def test_sparse_sgd_step_in_chunks_matches_dense(monkeypatch, momentum):
         opt_d.step()
     np.testing.assert_allclose(sparse_p.numpy(), dense_p.numpy(), rtol=1e-6, atol=1e-6)
     assert not np.allclose(sparse_p.numpy(), start)
+
+
+@pytest.mark.parametrize("kind", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_product_kernel_matches_scipy(kind, dtype):
+    """The direct SciPy-kernel product equals scipy's matrix product; other index types fall back."""
+    import scipy.sparse
+
+    from w2v.training.ops import sparse_product
+
+    rng = np.random.default_rng(13)
+    shape = (4, 6)
+    major = shape[0] if kind == "csr" else shape[1]
+    minor = shape[1] if kind == "csr" else shape[0]
+    counts = np.array([2, 0, 3, 1, 2, 1])[:major]
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    indices = rng.integers(0, minor, size=indptr[-1]).astype(np.int32)  # repeats allowed: they add up
+    data = rng.normal(size=indptr[-1]).astype(dtype)
+    dense = rng.normal(size=(shape[1], 5)).astype(dtype)
+    matrix = (scipy.sparse.csr_matrix if kind == "csr" else scipy.sparse.csc_matrix)((data, indices, indptr), shape=shape)
+    expected = matrix @ dense
+    got = sparse_product(kind, shape, indptr, indices, data, dense)
+    assert got.dtype == dtype and got.shape == (4, 5)
+    np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    fallback = sparse_product(kind, shape, indptr.astype(np.int64), indices.astype(np.int64), data, dense)
+    np.testing.assert_allclose(fallback, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
