@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "shared_negatives": 0,
     "optimizer": "sgd",
     "workers": 2,
-    "shuffle_buffer": 1_048_576,
+    "shuffle_buffer": 65_536,
     "seed": 1,
 }
 
