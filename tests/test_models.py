@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -234,3 +239,41 @@ def test_sparse_product_kernel_matches_scipy(kind, dtype):
     np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
     fallback = sparse_product(kind, shape, indptr.astype(np.int64), indices.astype(np.int64), data, dense)
     np.testing.assert_allclose(fallback, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed: the GPU tests cover its path")
+@pytest.mark.parametrize("exact", [True, False])
+def test_context_mean_device_path_matches_host_path_without_syncs(monkeypatch, exact):
+    """The CuPy path (dense gather, no mask) against the NumPy path (sparse matrix), via fake CuPy."""
+    sys.path.insert(0, str(Path(__file__).parent / "jingu"))
+    import fake_cupy  # noqa: PLC0415
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(12, 4)).astype(np.float32)
+    ctx = rng.integers(0, 12, size=(9, 6))
+    ctx[2] = 0  # a row of padding only
+    ctx[5, :4] = 0
+    gy = rng.normal(size=(9, 4)).astype(np.float32)
+
+    host_weight = jingu.Tensor(w, requires_grad=True)
+    host = ContextMean.apply(host_weight, context=ctx, padding_idx=0, exact=exact)
+    host.backward(jingu.Tensor(gy))
+    counts = fake_cupy.install(monkeypatch)
+    import scipy.sparse  # noqa: PLC0415
+
+    fake_sparse = types.ModuleType("cupyx.scipy.sparse")  # SciPy on the fake arrays' NumPy data
+    fake_sparse.csr_matrix = lambda arrays, shape: scipy.sparse.csr_matrix(fake_cupy._plain(arrays), shape=shape)
+    fake_sparse.csc_matrix = lambda arrays, shape: scipy.sparse.csc_matrix(fake_cupy._plain(arrays), shape=shape)
+    fake_scipy = types.ModuleType("cupyx.scipy")
+    fake_scipy.sparse = fake_sparse
+    monkeypatch.setattr(sys.modules["cupyx"], "scipy", fake_scipy, raising=False)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy", fake_scipy)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.sparse", fake_sparse)
+    dev_w, dev_ctx = fake_cupy.asarray(w), fake_cupy.asarray(ctx)
+    counts.reset()
+    weight = jingu.Tensor(dev_w, requires_grad=True)
+    out = ContextMean.apply(weight, context=dev_ctx, padding_idx=0, exact=exact)
+    assert counts.syncs == 0, counts.names  # the forward never waits for the device
+    out.backward(jingu.Tensor(fake_cupy.asarray(gy)))
+    np.testing.assert_allclose(np.asarray(out.data), host.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(weight.grad.to_dense()), host_weight.grad.to_dense(), rtol=1e-5, atol=1e-6)

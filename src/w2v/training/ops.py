@@ -94,6 +94,8 @@ class ContextMean(jingu.Function):
 
     def forward(self, weight: Any, context: Any = None, padding_idx: int = 0, exact: bool = False) -> Any:
         xp = get_array_module(weight)
+        if xp.__name__ != "numpy":
+            return self._forward_dense(xp, weight, context, padding_idx, exact)
         keep = context != padding_idx
         counts = xp.count_nonzero(keep, axis=1)
         ids = context[keep]
@@ -108,11 +110,27 @@ class ContextMean(jingu.Function):
         self.meta = (ids, data, indptr, counts, weight.shape, exact)
         return sparse_product("csr", (batch, weight.shape[0]), indptr, ids.astype(xp.int32, copy=False), data, weight)
 
+    def _forward_dense(self, xp: Any, weight: Any, context: Any, padding_idx: int, exact: bool) -> Any:
+        """GPU: gather every context slot, padding weighted zero, and reduce with one batched product.
+
+        Building a CSR matrix needs the kept slots' positions (a boolean mask or `nonzero`), which
+        makes the host wait for the device twice per batch; gathering all 2*window slots does not,
+        and a (batch, 2*window, dim) gather is cheap in GPU memory bandwidth.
+        """
+        keep = (context != padding_idx).astype(weight.dtype)
+        slot_weight = keep / xp.maximum(keep.sum(axis=1, keepdims=True), 1)
+        rows = xp.take(weight, context, axis=0)  # (batch, 2*window, dim)
+        self.meta = ("dense", context, slot_weight if exact else keep, weight.shape)
+        return xp.matmul(slot_weight[:, None, :], rows)[:, 0]
+
     def backward(self, gy: Any) -> Any:
-        ids, data, indptr, counts, shape, exact = self.meta
         if not self.needs_input_grad[0]:
             return (None,)
         xp = get_array_module(gy)
+        if isinstance(self.meta[0], str):  # "dense": the device path
+            _, context, slot_values, shape = self.meta
+            return (_scatter_scores(xp, slot_values, context, gy, shape),)
+        ids, data, indptr, counts, shape, exact = self.meta
         uniq, inverse = unique_inverse(ids, shape[0])
         values = data if exact else xp.ones_like(data)
         # The transpose of the (batch x unique rows) matrix, as CSC: the same arrays.
