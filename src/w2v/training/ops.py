@@ -21,6 +21,7 @@ import numpy as np
 import jingu
 from jingu import RowSparse
 from jingu.cuda import get_array_module, get_sparse_module
+from jingu.sparse import unique_inverse
 
 try:  # SciPy's compiled kernels behind `csr_matrix @ dense`; private, so the public API is the fallback
     from scipy.sparse import _sparsetools as _kernels
@@ -53,24 +54,6 @@ def sparse_product(kind: str, shape: tuple[int, int], indptr: Any, indices: Any,
     sp = get_sparse_module(xp)
     matrix = sp.csr_matrix if kind == "csr" else sp.csc_matrix
     return xp.asarray(matrix((data, indices, indptr), shape=shape) @ dense)
-
-
-def unique_inverse(ids: Any, num_rows: int) -> tuple[Any, Any]:
-    """Sorted unique ids and, per entry, the index of its id among them.
-
-    On the CPU a lookup table over the vocabulary (O(V + N)) beats the sort of `np.unique`.
-    """
-    xp = get_array_module(ids)
-    flat = ids.reshape(-1)
-    if xp.__name__ != "numpy":
-        uniq, inverse = xp.unique(flat, return_inverse=True)
-        return uniq, inverse.reshape(-1)
-    seen = xp.zeros(num_rows, dtype=bool)
-    seen[flat] = True
-    uniq = xp.flatnonzero(seen)
-    lut = xp.empty(num_rows, dtype=xp.int64)
-    lut[uniq] = xp.arange(uniq.shape[0])
-    return uniq, lut[flat]
 
 
 def row_sum(ids: Any, values: Any, num_rows: int, shape: tuple[int, ...]) -> RowSparse:
