@@ -52,11 +52,13 @@ class Mean(Function):
 class Max(Function):
     """Maximum; ties share the gradient equally (as d/dx of NumPy's amax is undefined there)."""
 
+    reduction = "max"
+
     def forward(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        y = x.max(axis=axis, keepdims=True)
+        y = getattr(x, self.reduction)(axis=axis, keepdims=True)
         self.save_for_backward(x, y)
         self.meta = (x.shape, axis, keepdims)
-        return y if keepdims else x.max(axis=axis)
+        return y if keepdims else getattr(x, self.reduction)(axis=axis)
 
     def backward(self, gy: Any) -> Any:
         x, y = self.saved_tensors
@@ -66,18 +68,7 @@ class Max(Function):
         return mask * (_expand(gy, shape, axis, keepdims) / count)
 
 
-class Min(Function):
+class Min(Max):
     """Minimum; ties share the gradient equally."""
 
-    def forward(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        y = x.min(axis=axis, keepdims=True)
-        self.save_for_backward(x, y)
-        self.meta = (x.shape, axis, keepdims)
-        return y if keepdims else x.min(axis=axis)
-
-    def backward(self, gy: Any) -> Any:
-        x, y = self.saved_tensors
-        shape, axis, keepdims = self.meta
-        mask = x == y
-        count = mask.sum(axis=axis, keepdims=True)
-        return mask * (_expand(gy, shape, axis, keepdims) / count)
+    reduction = "min"
