@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from test_workflow_text import make_workdir
 
 from w2v.train import train
 from w2v.vectors import KeyedVectors
@@ -42,13 +43,8 @@ def write_config(root: Path, repo: Path, **train_settings) -> None:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, repo_root, test_data) -> Path:
     """A workflow folder whose text stages and CBOW training have run once."""
-    root = tmp_path_factory.mktemp("train_workflow")
-    shutil.copy(repo_root / "Snakefile", root / "Snakefile")
-    shutil.copytree(repo_root / "workflow", root / "workflow")
-    shutil.copytree(repo_root / "data" / "eval", root / "data" / "eval")
-    shutil.copy(repo_root / "data" / "userdict.txt", root / "data" / "userdict.txt")
-    (root / "data" / "raw").mkdir(parents=True)
-    shutil.copy(test_data / "tiny_corpus.txt", root / "data" / "raw" / "tiny.txt")
+    corpus = (test_data / "tiny_corpus.txt").read_bytes()
+    root = make_workdir(tmp_path_factory.mktemp("train_workflow") / "w", repo_root, corpus, segment={"shards": 1})
     write_config(root, repo_root, **TRAIN)
     done = snakemake(root, "results/cbow.vec", "results/skipgram.vec")
     assert done.returncode == 0, done.output

@@ -8,13 +8,12 @@ setting only rebuilds the report.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from test_workflow_text import snakemake, write_config
+from test_workflow_text import make_workdir, snakemake, write_config
 from w2v.vectors import KeyedVectors
 
 pytestmark = pytest.mark.slow
@@ -33,18 +32,8 @@ def planned_rules(root: Path, **sections) -> set[str]:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, repo_root, test_data) -> Path:
-    root = tmp_path_factory.mktemp("e2e")
-    shutil.copy(repo_root / "Snakefile", root / "Snakefile")
-    shutil.copytree(repo_root / "workflow", root / "workflow")
-    shutil.copytree(repo_root / "data" / "eval", root / "data" / "eval")
-    shutil.copy(repo_root / "data" / "userdict.txt", root / "data" / "userdict.txt")
-    (root / "data" / "raw").mkdir(parents=True)
-    shutil.copy(test_data / "tiny_corpus.txt", root / "data" / "raw" / "tiny.txt")
-    config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text(encoding="utf-8"))
-    config["corpus"] = "data/raw/tiny.txt"
-    config["segment"]["shards"] = 1
-    config["vocab"]["min_count"] = 2
-    write_config(root, config, train=TINY_TRAIN)
+    corpus = (test_data / "tiny_corpus.txt").read_bytes()
+    root = make_workdir(tmp_path_factory.mktemp("e2e") / "w", repo_root, corpus, segment={"shards": 1}, train=TINY_TRAIN)
     done = snakemake(root, target="all")
     assert done.returncode == 0, done.output
     return root
