@@ -1,4 +1,4 @@
-"""Atomic output files: write to a temporary file beside the target, then rename over it."""
+"""File helpers: atomic outputs (temporary file, then rename), and text decoding that names the bad line."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+from w2v.errors import UserError
 
 
 def _umask() -> int:
@@ -46,3 +48,16 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
     with atomic_path(path) as tmp:
         with open(tmp, mode, encoding=encoding, newline="\n" if encoding else None) as handle:
             yield handle
+
+
+def decode_text(data: bytes, path: str | os.PathLike, encoding: str, advice: str, label: str | None = None) -> str:
+    """Decode `data`, read from `path`; undecodable bytes raise `UserError` naming the line and the bytes.
+
+    `advice` tells the user what to do; `label` names the encoding in the message (default: `encoding`).
+    """
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 4]
+        raise UserError(f"{path}, line {line}: not valid {label or encoding} (bytes {bad!r}); {advice}") from None

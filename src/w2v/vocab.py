@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from w2v.errors import UserError
-from w2v.io import atomic_open
+from w2v.io import atomic_open, decode_text
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +115,7 @@ def load_vocab(path: str | os.PathLike) -> Vocabulary:
         data = path.read_bytes()
     except FileNotFoundError:
         raise UserError(f"vocabulary file {path} does not exist; {redo}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}, line {line}: not valid UTF-8; {redo}") from None
+    text = decode_text(data, path, "utf-8", label="UTF-8", advice=redo)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from w2v.errors import UserError
+from w2v.io import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,11 @@ def read_corpus_lines(path: str | os.PathLike, encoding: str = "utf-8") -> list[
     except IsADirectoryError:
         raise UserError(f"corpus {path} is a folder; config key `corpus` must name a text file") from None
     name = "utf-8-sig" if codec.name == "utf-8" else codec.name
-    try:
-        text = data.decode(name)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(
-            f"{path}, line {line}: bytes {data[exc.start:exc.start + 4]!r} are not valid {codec.name}; "
-            f"set the config key `encoding` to the file's encoding (for Chinese text often gb18030 "
-            f"or big5), or convert the file to UTF-8"
-        ) from None
+    text = decode_text(
+        data, path, name, label=codec.name,
+        advice="set the config key `encoding` to the file's encoding (for Chinese text often gb18030 "
+        "or big5), or convert the file to UTF-8",
+    )
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from w2v.errors import UserError
+from w2v.io import decode_text
 
 _TAG = re.compile(r"[a-zA-Z]+")
 
@@ -37,11 +38,7 @@ def read_user_dict(path: str | os.PathLike) -> list[Entry]:
         raise UserError(f"user dictionary {path} does not exist ({hint}; use \"\" for none)") from None
     except IsADirectoryError:
         raise UserError(f"user dictionary {path} is a folder, not a file ({hint})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}, line {line}: not valid UTF-8; a jieba user dictionary must be UTF-8") from None
+    text = decode_text(data, path, "utf-8-sig", label="UTF-8", advice="a jieba user dictionary must be UTF-8")
     entries = []
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
