@@ -20,3 +20,24 @@ def repo_root() -> Path:
 def test_data() -> Path:
     """tests/data: tiny corpora and other fixtures."""
     return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def zipf_pairs(tmp_path_factory) -> Path:
+    """A folder with a synthetic Zipf-like corpus (600 sentences over 40 words), its vocab.tsv and
+    both pairs files (window 3, seed 1, row groups of 500): small enough to train in milliseconds."""
+    import numpy as np  # noqa: PLC0415
+
+    from w2v.pairs import write_pairs  # noqa: PLC0415
+    from w2v.vocab import load_vocab, make_vocab  # noqa: PLC0415
+
+    root = tmp_path_factory.mktemp("zipf_pairs")
+    rng = np.random.default_rng(0)
+    words = [f"词{i}" for i in range(40)]
+    p = 1 / np.arange(1, 41)
+    lines = [" ".join(rng.choice(words, size=rng.integers(1, 12), p=p / p.sum())) for _ in range(600)]
+    (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
+    write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
+                root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
+    return root

@@ -16,11 +16,10 @@ import pytest
 
 from jingu import cuda
 from w2v.errors import UserError
-from w2v.pairs import write_pairs
 from w2v.train import LOSS_READ_EVERY, TrainingDiverged, _train_epoch
 from w2v.training import sampling
 from w2v.training.batches import PairsFile, epoch_batches
-from w2v.vocab import load_vocab, make_vocab
+from w2v.vocab import load_vocab
 
 sys.path.insert(0, str(Path(__file__).parent / "jingu"))
 import fake_cupy  # noqa: E402
@@ -52,16 +51,8 @@ def gpu(monkeypatch) -> fake_cupy.Counts:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("pipeline")
-    rng = np.random.default_rng(0)
-    words = [f"词{i}" for i in range(40)]
-    p = 1 / np.arange(1, 41)
-    lines = [" ".join(rng.choice(words, size=rng.integers(1, 12), p=p / p.sum())) for _ in range(600)]
-    (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
-    write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
-                root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
+def corpus(zipf_pairs) -> dict:
+    root = zipf_pairs
     vocab = load_vocab(root / "vocab.tsv")
     return {"root": root, "keep": sampling.keep_probabilities(vocab.counts, 1e-2),
             "table": sampling.negative_table(vocab.counts, 0.75), "tokens": int(vocab.counts.sum())}

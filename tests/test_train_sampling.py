@@ -7,10 +7,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from w2v.pairs import write_pairs
 from w2v.training import sampling
 from w2v.training.batches import PairsFile, epoch_batches, mask_cbow, mask_skipgram
-from w2v.vocab import load_vocab, make_vocab
+from w2v.vocab import load_vocab
 
 
 def test_keep_probabilities_follow_gensim():
@@ -61,16 +60,8 @@ def test_negative_table_follows_unigram_power_and_never_draws_padding():
 
 
 @pytest.fixture(scope="module")
-def pairs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pairs")
-    rng = np.random.default_rng(0)
-    words = [f"词{i}" for i in range(40)]
-    p = 1 / np.arange(1, 41)
-    lines = [" ".join(rng.choice(words, size=rng.integers(1, 12), p=p / p.sum())) for _ in range(600)]
-    (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
-    write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
-                root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
+def pairs(zipf_pairs):
+    root = zipf_pairs
     vocab = load_vocab(root / "vocab.tsv")
     return {"cbow": PairsFile(root / "cbow.parquet", "cbow", 3, cache_bytes=0),
             "skipgram": PairsFile(root / "skipgram.parquet", "skipgram", 3),
