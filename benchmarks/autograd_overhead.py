@@ -2,8 +2,8 @@
 
 Both versions do the same math on the same array module (NumPy on cpu, CuPy on cuda): gather the
 center, context and negative rows, score them, take the logistic loss, compute gradients, and apply
-SGD to the touched rows only (duplicates summed through a sparse scatter, no dense vocab x dim
-gradient). Steps alternate between the two so machine noise hits both alike; the script prints
+SGD to the touched rows only (scattered straight into the tables, duplicates adding up; no unique
+rows and no dense vocab x dim gradient). Steps alternate between the two so machine noise hits both alike; the script prints
 median ms/step of each and their ratio (target: jingu within 1.3x of raw).
 
 Run: ``PYTHONPATH=src python benchmarks/autograd_overhead.py --device cpu [--steps 30] [--rounds 3]``
@@ -30,43 +30,21 @@ from jingu import cuda
 LR = 0.05
 
 
-def raw_scatter(xp: Any, rows: Any, values: Any, num_rows: int) -> Any:
-    """Dense (num_rows x dim) sums of ``values`` per row: a one-nonzero-per-column sparse product
-    on the CPU, ``cupy.add.at`` (an atomic scatter kernel) on the GPU."""
-    if xp is np:
-        import scipy.sparse  # noqa: PLC0415
-
-        n = rows.shape[0]
-        mat = scipy.sparse.csc_matrix((np.ones(n, dtype=values.dtype), rows, np.arange(n + 1)), shape=(num_rows, n))
-        return mat @ values
-    out = xp.zeros((num_rows, values.shape[1]), dtype=values.dtype)
-    xp.add.at(out, rows, values)
-    return out
-
-
-def raw_unique(xp: Any, rows: Any, num_rows: int) -> tuple[Any, Any]:
-    """Sorted unique rows and each entry's position among them (a lookup table on the CPU)."""
-    if xp is not np:
-        uniq, inverse = xp.unique(rows, return_inverse=True)
-        return uniq, inverse.reshape(-1)
-    seen = np.zeros(num_rows, dtype=bool)
-    seen[rows] = True
-    uniq = np.flatnonzero(seen)
-    lookup = np.empty(num_rows, dtype=np.int64)
-    lookup[uniq] = np.arange(uniq.shape[0])
-    return uniq, lookup[rows]
-
-
 def raw_update(xp: Any, table: Any, parts: list[tuple[Any, Any]], lr: float) -> None:
-    """SGD on the touched rows only: unique rows, each part's values summed into them, one update."""
-    rows = xp.concatenate([r for r, _ in parts]) if len(parts) > 1 else parts[0][0]
-    uniq, inverse = raw_unique(xp, rows, table.shape[0])
-    summed, start = None, 0
-    for r, values in parts:
-        term = raw_scatter(xp, inverse[start : start + r.shape[0]], values, uniq.shape[0])
-        summed = term if summed is None else summed + term
-        start += r.shape[0]
-    table[uniq] -= lr * summed
+    """SGD straight into the table: each part's rows get -lr times their values (duplicates add up),
+    with no unique rows and no dense gradient. CPU: SciPy's CSC kernel (one nonzero per column)
+    accumulating into the table; GPU: ``cupy.add.at`` (an atomic scatter kernel)."""
+    for rows, values in parts:
+        if xp is np:
+            from scipy.sparse import _sparsetools  # noqa: PLC0415
+
+            n = rows.shape[0]
+            _sparsetools.csc_matvecs(
+                table.shape[0], n, table.shape[1], np.arange(n + 1, dtype=np.int32), rows.astype(np.int32),
+                np.full(n, -lr, dtype=table.dtype), np.ascontiguousarray(values).reshape(-1), table.reshape(-1),
+            )
+        else:
+            xp.add.at(table, rows, -lr * values)
 
 
 def raw_step(xp: Any, w_in: Any, w_out: Any, c: Any, o: Any, n: Any, lr: float) -> Any:

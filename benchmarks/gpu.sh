@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # GPU checks in one command, for a machine with an NVIDIA GPU and CuPy:
 #   bash benchmarks/gpu.sh [tests|bench|all]   (default: all)
-# tests: the CUDA cases of the test suite (pytest -m gpu); bench: the autograd-overhead benchmark on
-# cuda and cpu, then word2vec training speed on the GPU against gensim on the CPU.
+# tests: the CUDA cases of the test suite (pytest -m gpu); bench: where a training step's time goes
+# (profile_step.py), the autograd-overhead benchmark on cuda and cpu, then word2vec training speed on
+# the GPU against gensim on the CPU; GPU_SWEEP="BATCH:ALPHA ..." adds runs of ours alone at other
+# batch sizes and learning rates (speed and alias scores, to compare with the gensim rows).
 # Needs numpy, scipy, cupy, pyarrow, tqdm, pytest (gensim for the comparison); not jieba or snakemake:
 # the benchmark reads results/tokens.txt and results/vocab.tsv made beforehand by the workflow.
 # Figures are also written under ${GPU_OUT:-results/gpu}/.
@@ -22,6 +24,7 @@ if [[ "$what" == tests || "$what" == all ]]; then
         tests/test_vectors.py 2>&1 | tee "$out/pytest-gpu.txt" || status=1
 fi
 if [[ "$what" == bench || "$what" == all ]]; then
+    python3 benchmarks/profile_step.py --device cuda --batch 65536 262144 --steps 20 2>&1 | tee "$out/profile_step-cuda.txt" || status=1
     for device in cuda cpu; do
         python3 benchmarks/autograd_overhead.py --device "$device" --steps 30 --rounds 3 2>&1 | tee "$out/autograd_overhead-$device.txt" || status=1
     done
@@ -30,5 +33,10 @@ if [[ "$what" == bench || "$what" == all ]]; then
     python3 benchmarks/compare_gensim.py --device cuda --repeat "${GPU_REPEAT:-10}" --epochs "${GPU_EPOCHS:-5}" \
         --set optimizer=adagrad --set batch_size="${GPU_BATCH:-65536}" --set alpha=0.1 \
         --json "$out/compare_gensim-cuda.json" 2>&1 | tee "$out/compare_gensim-cuda.txt" || status=1
+    for point in ${GPU_SWEEP:-}; do
+        python3 benchmarks/compare_gensim.py --device cuda --repeat "${GPU_REPEAT:-10}" --epochs "${GPU_EPOCHS:-5}" \
+            --skip-gensim --set optimizer=adagrad --set batch_size="${point%%:*}" --set alpha="${point##*:}" \
+            2>&1 | tee "$out/compare_gensim-cuda-${point%%:*}-${point##*:}.txt" || status=1
+    done
 fi
 exit "$status"

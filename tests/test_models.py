@@ -14,7 +14,7 @@ import jingu
 from jingu.nn import functional as F
 from jingu.testing import gradcheck
 from w2v.models import CBOW, SkipGram, build_model
-from w2v.training.ops import ContextMean, NegativeSampling, RowGather, row_sum, unique_inverse
+from w2v.training.ops import ContextMean, NegativeSampling, RowGather
 
 DEVICES = [
     "cpu",
@@ -42,18 +42,10 @@ def device(request):
     return request.param
 
 
-def test_unique_inverse_and_row_sum_match_numpy(device):
-    ids = _dev(np.array([5, 1, 5, 0, 1, 5]), device)
-    uniq, inv = unique_inverse(ids, 8)
-    assert jingu.cuda.as_numpy(uniq).tolist() == [0, 1, 5]
-    assert jingu.cuda.as_numpy(uniq)[jingu.cuda.as_numpy(inv)].tolist() == [5, 1, 5, 0, 1, 5]
-    values = np.arange(12, dtype=np.float64).reshape(6, 2)
-    grad = row_sum(ids, _dev(values, device), 8, (8, 2))
-    dense = np.zeros((8, 2))
-    for i, row in zip([5, 1, 5, 0, 1, 5], values):
-        dense[i] += row
-    np.testing.assert_allclose(jingu.cuda.as_numpy(grad.to_dense()), dense)
-    assert len(set(jingu.cuda.as_numpy(grad.indices).tolist())) == grad.indices.shape[0]
+def _dense_grad(t):
+    """A table's gradient as a host array: row-sparse on the CPU, dense on a GPU."""
+    g = t.grad
+    return jingu.cuda.as_numpy(g.to_dense() if isinstance(g, jingu.RowSparse) else g.data)
 
 
 def test_context_mean_forward_matches_embedding_bag(device):
@@ -70,7 +62,7 @@ def test_context_mean_exact_gradient(device):
     w = _t(np.random.default_rng(1).normal(size=(V, D)), device)
     ctx = _dev(CONTEXT, device)
     assert gradcheck(lambda w: ContextMean.apply(w, context=ctx, padding_idx=0, exact=True), [w])
-    assert w.grad.to_dense()[0].tolist() == [0.0] * D  # padding never gets a gradient
+    assert _dense_grad(w)[0].tolist() == [0.0] * D  # padding never gets a gradient
 
 
 def test_context_mean_gensim_rule_gives_each_word_the_full_error(device):
@@ -82,7 +74,7 @@ def test_context_mean_gensim_rule_gives_each_word_the_full_error(device):
     for row, g in zip(CONTEXT, gy):
         for i in row[row != 0]:
             expected[i] += g  # not divided by the number of context words
-    np.testing.assert_allclose(jingu.cuda.as_numpy(w.grad.to_dense()), expected, rtol=1e-12)
+    np.testing.assert_allclose(_dense_grad(w), expected, rtol=1e-12)
 
 
 def test_row_gather_forward_and_gradient(device):
@@ -204,7 +196,7 @@ def test_sparse_sgd_step_in_chunks_matches_dense(monkeypatch, momentum):
     opt_s = jingu.optim.SGD([sparse_p], lr=0.1, momentum=momentum)
     opt_d = jingu.optim.SGD([dense_p], lr=0.1, momentum=momentum)
     for step in range(2):
-        rows = np.array([7, 0, 3, 3, 5, 8, 1])  # repeats: the optimizer coalesces them
+        rows = np.array([7, 0, 3, 3, 5, 8, 1])  # repeats: they add up
         values = rng.normal(size=(7, 3)).astype(np.float32)
         grad = jingu.RowSparse(rows, values, (9, 3))
         sparse_p.grad = grad
@@ -215,39 +207,43 @@ def test_sparse_sgd_step_in_chunks_matches_dense(monkeypatch, momentum):
     assert not np.allclose(sparse_p.numpy(), start)
 
 
-@pytest.mark.parametrize("kind", ["csr", "csc"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sparse_product_kernel_matches_scipy(kind, dtype):
-    """The direct SciPy-kernel product equals scipy's matrix product; other index types fall back."""
-    import scipy.sparse
-
-    from w2v.training.ops import sparse_product
-
-    rng = np.random.default_rng(13)
-    shape = (4, 6)
-    major = shape[0] if kind == "csr" else shape[1]
-    minor = shape[1] if kind == "csr" else shape[0]
-    counts = np.array([2, 0, 3, 1, 2, 1])[:major]
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    indices = rng.integers(0, minor, size=indptr[-1]).astype(np.int32)  # repeats allowed: they add up
-    data = rng.normal(size=indptr[-1]).astype(dtype)
-    dense = rng.normal(size=(shape[1], 5)).astype(dtype)
-    matrix = (scipy.sparse.csr_matrix if kind == "csr" else scipy.sparse.csc_matrix)((data, indices, indptr), shape=shape)
-    expected = matrix @ dense
-    got = sparse_product(kind, shape, indptr, indices, data, dense)
-    assert got.dtype == dtype and got.shape == (4, 5)
-    np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
-    fallback = sparse_product(kind, shape, indptr.astype(np.int64), indices.astype(np.int64), data, dense)
-    np.testing.assert_allclose(fallback, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+NO_CUPY = pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed: the GPU tests cover its path")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed: the GPU tests cover its path")
-@pytest.mark.parametrize("exact", [True, False])
-def test_context_mean_device_path_matches_host_path_without_syncs(monkeypatch, exact):
-    """The CuPy path (dense gather, no mask) against the NumPy path (sparse matrix), via fake CuPy."""
+@pytest.fixture
+def fake_gpu(monkeypatch):
     sys.path.insert(0, str(Path(__file__).parent / "jingu"))
     import fake_cupy  # noqa: PLC0415
 
+    counts = fake_cupy.install(monkeypatch)
+    return fake_cupy, counts
+
+
+def _host_and_device(fake, counts, fn, tables, gy):
+    """Run `fn(*leaves)` and its backward with `gy` on host tables and on fake-CuPy copies.
+
+    Returns host output, device output, host grads (dense), device grads and the device syncs.
+    """
+    host = [jingu.Tensor(t, requires_grad=True) for t in tables]
+    out = fn(*host, xp=np)
+    out.backward(jingu.Tensor(gy))
+    host_grads = [g.to_dense() if isinstance(g, jingu.RowSparse) else g.data for g in (t.grad for t in host)]
+    counts.reset()
+    dev = [jingu.Tensor(fake.asarray(t), requires_grad=True) for t in tables]
+    dev_out = fn(*dev, xp=fake)
+    dev_out.backward(jingu.Tensor(fake.asarray(gy)))
+    dev_grads = []
+    for t in dev:
+        assert isinstance(t.grad, jingu.RowSparse)  # lazy: the optimizer scatters it
+        dev_grads.append(np.asarray(t.grad.to_dense()))  # one scatter kernel per part, no sort
+    return out.data, np.asarray(dev_out.data), host_grads, dev_grads, counts
+
+
+@NO_CUPY
+@pytest.mark.parametrize("exact", [True, False])
+def test_context_mean_device_path_matches_host_path_without_syncs(fake_gpu, exact):
+    """The CuPy path (embedding-bag kernels, no mask) against the NumPy path (sparse matrix)."""
+    fake, counts = fake_gpu
     rng = np.random.default_rng(3)
     w = rng.normal(size=(12, 4)).astype(np.float32)
     ctx = rng.integers(0, 12, size=(9, 6))
@@ -255,25 +251,63 @@ def test_context_mean_device_path_matches_host_path_without_syncs(monkeypatch, e
     ctx[5, :4] = 0
     gy = rng.normal(size=(9, 4)).astype(np.float32)
 
-    host_weight = jingu.Tensor(w, requires_grad=True)
-    host = ContextMean.apply(host_weight, context=ctx, padding_idx=0, exact=exact)
-    host.backward(jingu.Tensor(gy))
-    counts = fake_cupy.install(monkeypatch)
-    import scipy.sparse  # noqa: PLC0415
+    def fn(weight, xp):
+        ids = ctx if xp is np else fake.asarray(ctx)
+        return ContextMean.apply(weight, context=ids, padding_idx=0, exact=exact)
 
-    fake_sparse = types.ModuleType("cupyx.scipy.sparse")  # SciPy on the fake arrays' NumPy data
-    fake_sparse.csr_matrix = lambda arrays, shape: scipy.sparse.csr_matrix(fake_cupy._plain(arrays), shape=shape)
-    fake_sparse.csc_matrix = lambda arrays, shape: scipy.sparse.csc_matrix(fake_cupy._plain(arrays), shape=shape)
-    fake_scipy = types.ModuleType("cupyx.scipy")
-    fake_scipy.sparse = fake_sparse
-    monkeypatch.setattr(sys.modules["cupyx"], "scipy", fake_scipy, raising=False)
-    monkeypatch.setitem(sys.modules, "cupyx.scipy", fake_scipy)
-    monkeypatch.setitem(sys.modules, "cupyx.scipy.sparse", fake_sparse)
-    dev_w, dev_ctx = fake_cupy.asarray(w), fake_cupy.asarray(ctx)
-    counts.reset()
-    weight = jingu.Tensor(dev_w, requires_grad=True)
-    out = ContextMean.apply(weight, context=dev_ctx, padding_idx=0, exact=exact)
-    assert counts.syncs == 0, counts.names  # the forward never waits for the device
-    out.backward(jingu.Tensor(fake_cupy.asarray(gy)))
-    np.testing.assert_allclose(np.asarray(out.data), host.data, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(weight.grad.to_dense()), host_weight.grad.to_dense(), rtol=1e-5, atol=1e-6)
+    out, dev_out, (host_grad,), (dev_grad,), counts = _host_and_device(fake, counts, fn, [w], gy)
+    assert counts.syncs == 0, counts.names
+    assert counts.names["jingu_bag_sum"] == 1 and counts.names["jingu_bag_scatter"] == 1, counts.names
+    np.testing.assert_allclose(dev_out, out, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dev_grad, host_grad, rtol=1e-5, atol=1e-6)
+    assert np.all(dev_grad[0] == 0)  # padding slots add nothing
+
+
+@NO_CUPY
+def test_negative_sampling_and_row_gather_device_paths_match_host_without_syncs(fake_gpu):
+    """Skip-gram's ops on fake CuPy: same loss and gradients as the host path, dense tables, no sync."""
+    fake, counts = fake_gpu
+    rng = np.random.default_rng(4)
+    w_in, w_out = rng.normal(size=(10, 4)), rng.normal(size=(10, 4))
+    context, center = np.array([3, 3, 7, 1, 9]), np.array([2, 5, 5, 8, 1])
+    negatives = rng.integers(1, 10, size=(5, 3))
+
+    def fn(a, b, xp):
+        put = (lambda x: x) if xp is np else fake.asarray
+        hidden = RowGather.apply(a, ids=put(context))
+        return NegativeSampling.apply(hidden, b, targets=put(center), negatives=put(negatives), scale=1.0)
+
+    out, dev_out, host_grads, dev_grads, counts = _host_and_device(fake, counts, fn, [w_in, w_out], np.array(1.0))
+    assert counts.syncs == 0, counts.names
+    assert counts.names["jingu_bag_scatter"] == 2, counts.names  # one scatter kernel per table
+    np.testing.assert_allclose(dev_out, out, rtol=1e-10)
+    for dev_grad, host_grad in zip(dev_grads, host_grads):
+        np.testing.assert_allclose(dev_grad, host_grad, rtol=1e-10, atol=1e-12)
+
+
+@NO_CUPY
+def test_bag_kernels_fall_back_when_cupy_cannot_build_them(fake_gpu, monkeypatch, caplog):
+    """A kernel that fails to compile is logged once; the fallback gives the same numbers."""
+    fake, counts = fake_gpu
+    from jingu.sparse import scatter_weighted_rows, weighted_row_sum  # noqa: PLC0415
+
+    rng = np.random.default_rng(5)
+    table, ids = rng.normal(size=(6, 3)), rng.integers(0, 6, size=(4, 2))
+    weights, x = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
+    expected_sum = np.einsum("bs,bsd->bd", weights, table[ids])
+    expected_scatter = np.zeros((6, 3))
+    np.add.at(expected_scatter, ids.reshape(-1), (weights[:, :, None] * x[:, None, :]).reshape(-1, 3))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("nvrtc: compile failed")
+
+    monkeypatch.setattr(fake, "FUSED", {**fake.FUSED, "jingu_bag_sum": broken, "jingu_bag_scatter": broken})
+    for _ in range(2):
+        got_sum = weighted_row_sum(fake.asarray(table), fake.asarray(ids), fake.asarray(weights))
+        got_scatter = scatter_weighted_rows(fake.asarray(ids), fake.asarray(weights), fake.asarray(x), 6)
+        np.testing.assert_allclose(np.asarray(got_sum), expected_sum, rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(got_scatter), expected_scatter, rtol=1e-12)
+    assert sum("unavailable" in r.message for r in caplog.records) == 2  # once per kernel
+    # The NumPy path of both gives the same numbers.
+    np.testing.assert_allclose(weighted_row_sum(table, ids, weights), expected_sum, rtol=1e-12)
+    np.testing.assert_allclose(scatter_weighted_rows(ids, weights, x, 6), expected_scatter, rtol=1e-12)

@@ -296,7 +296,6 @@ def test_split_step_gives_the_whole_batch_gradients(model, shared):
         step.close()
     assert value == pytest.approx(float(loss.data), rel=1e-5)
     for p, expected in zip((net.embed_in, net.embed_out), whole):
-        assert len(set(p.grad.indices.tolist())) == p.grad.indices.shape[0]
         np.testing.assert_allclose(p.grad.to_dense(), expected, rtol=1e-5, atol=1e-6)
 
 

@@ -190,7 +190,7 @@ def _checked_grad(fn: Function, i: int, shape: tuple[int, ...], dtype: Any, g: A
         )
     if g.dtype != dtype:
         if isinstance(g, RowSparse):
-            g = RowSparse(g.indices, g.values.astype(dtype), g.shape, g._coalesced)
+            g = g.astype(dtype)
         else:
             g = g.astype(dtype)
     return g

@@ -6,6 +6,7 @@ Devices are plain strings: ``"cpu"``, ``"cuda"`` (= ``"cuda:0"``) and ``"cuda:N"
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -15,6 +16,9 @@ import numpy as np
 # so reads them back to the host: one device->host sync per call, which dominates a small training
 # step. Host (NumPy) indices are always checked, before they are copied to the device.
 check_device_indices = False
+
+logger = logging.getLogger(__name__)
+_kernels: dict[str, Any] = {}  # name -> compiled ElementwiseKernel, or False once building it failed
 
 
 def _cupy(required: bool = True) -> Any:
@@ -112,3 +116,26 @@ def synchronize() -> None:
     cp = sys.modules.get("cupy")
     if cp is not None:
         cp.cuda.Device().synchronize()
+
+
+def run_kernel(name: str, source: tuple[str, str, str], *args: Any, **kwargs: Any) -> Any:
+    """Call the CuPy ``ElementwiseKernel`` ``jingu_<name>`` built from ``source`` (in_params,
+    out_params, operation) on ``args``; None means "CuPy could not build it, use the fallback".
+
+    A kernel that fails to compile is logged once and not tried again in this process.
+    """
+    kernel = _kernels.get(name)
+    if kernel is False:
+        return None
+    try:
+        if kernel is None:
+            kernel = _cupy().ElementwiseKernel(*source, name=f"jingu_{name}")
+        out = kernel(*args, **kwargs)
+    except Exception as exc:  # a compile failure: keep working with the fallback
+        if "memory" in type(exc).__name__.lower():
+            raise
+        logger.warning("jingu: CuPy kernel %s unavailable (%s); using the fallback", name, exc)
+        _kernels[name] = False
+        return None
+    _kernels[name] = kernel
+    return out

@@ -185,28 +185,57 @@ def _module_getattr(name: str) -> Any:
     return getattr(np, name)  # dtypes, ufuncs (their calls count through FakeArray), functions
 
 
-# NumPy stand-ins for jingu's fused CuPy kernels (their CUDA source is only compiled on a GPU)
+def _bag_sum(table: np.ndarray, ids: np.ndarray, weights: np.ndarray, slots: int, dim: int, y: np.ndarray) -> None:
+    y[...] = np.matmul(weights[:, None, :], table[ids])[:, 0]
+
+
+def _bag_scatter(ids: np.ndarray, weights: np.ndarray, x: np.ndarray, slots: int, dim: int, weighted: int,
+                 alpha: float, out: np.ndarray) -> None:
+    n = ids.size
+    w = alpha * (weights.reshape(-1) if weighted else np.ones(n))
+    np.add.at(out, ids.reshape(-1), w[:, None] * x.reshape(-1, dim)[np.arange(n) // slots])
+
+
+# NumPy stand-ins for jingu's CuPy kernels (their CUDA source is only compiled on a GPU). Kernels
+# with one plain output return it; those given their output write into it.
 FUSED = {
     "jingu_logsigmoid": lambda x: -np.logaddexp(0, -x),
     "jingu_logsigmoid_grad": lambda gy, y: -gy * np.expm1(y),
+    "jingu_bag_sum": _bag_sum,
+    "jingu_bag_scatter": _bag_scatter,
 }
 
 
 class ElementwiseKernel:
-    """Checks the parameter lists, then runs the NumPy stand-in for the kernel as ONE launch."""
+    """Checks the parameter lists and argument dtypes, then runs the NumPy stand-in as ONE launch."""
 
     def __init__(self, in_params: str, out_params: str, operation: str, name: str) -> None:
+        self.params = [p.split() for p in (in_params + "," + out_params).split(",")]
         self.n_in = len(in_params.split(","))
         assert len(out_params.split(",")) == 1 and operation.strip(), "one output and a body"
         self.impl = FUSED[name]
         self.name = name
 
-    def __call__(self, *arrays: Any) -> Any:
-        assert len(arrays) == self.n_in, f"{self.name} takes {self.n_in} arrays, got {len(arrays)}"
-        assert len({a.dtype for a in arrays}) == 1, "T binds one dtype"
+    def __call__(self, *args: Any, size: int | None = None) -> Any:
+        given_out = len(args) == self.n_in + 1
+        assert len(args) == self.n_in or given_out, f"{self.name} takes {self.n_in} arguments, got {len(args)}"
+        types_of: dict[str, set] = {}
+        for param, arg in zip(self.params, args):
+            ctype = param[-2]
+            if ctype.isupper():  # a type placeholder binds one dtype
+                types_of.setdefault(ctype, set()).add(np.asarray(arg).dtype)
+            else:
+                assert isinstance(arg, (int, float)), f"{self.name}: {param[-1]} takes a scalar"
+        assert all(len(d) == 1 for d in types_of.values()), f"{self.name}: a type placeholder binds one dtype"
+        no_plain_array = all(p[0] == "raw" or not p[-2].isupper() for p in self.params)
+        assert (size is not None) == no_plain_array, f"{self.name}: size is needed exactly when no array is elementwise"
         COUNTS.launch(self.name)
-        out = self.impl(*(np.asarray(a) for a in arrays))
-        return np.ascontiguousarray(out, dtype=arrays[0].dtype).view(FakeArray)
+        plain = [a.view(np.ndarray) if isinstance(a, np.ndarray) else a for a in args]
+        if given_out:
+            self.impl(*plain)
+            return args[-1]
+        out = self.impl(*plain)
+        return np.ascontiguousarray(out, dtype=plain[0].dtype).view(FakeArray)
 
 
 def install(monkeypatch: Any) -> Counts:
@@ -228,5 +257,8 @@ def install(monkeypatch: Any) -> Counts:
     cupyx = types.ModuleType("cupyx")  # no scatter_add: it is deprecated, jingu must not call it
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    import jingu.cuda  # noqa: PLC0415
+
+    monkeypatch.setattr(jingu.cuda, "_kernels", {})  # kernels built for the fake stay with it
     COUNTS.reset()
     return COUNTS

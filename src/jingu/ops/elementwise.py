@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 
 from jingu.autograd import Function
+from jingu import cuda
 from jingu.cuda import get_array_module
-
-logger = logging.getLogger(__name__)
 
 # One-kernel CuPy versions of ops that NumPy ufuncs would spread over several launches (on a GPU a
 # small step is bound by launches, not FLOPs). Same formulas as the ufunc paths below.
@@ -18,32 +16,14 @@ _FUSED_SOURCE = {
     "logsigmoid": ("T x", "T y", "y = -(fmax(-x, (T)0) + log1p(exp(-fabs(x))))"),
     "logsigmoid_grad": ("T gy, T y", "T gx", "gx = -gy * expm1(y)"),
 }
-_fused_kernels: dict[str, Any] = {}
 
 
 def _fused(name: str, *arrays: Any) -> Any:
-    """Run the CuPy kernel ``name`` on float32/float64 arrays of one dtype; None means "use ufuncs".
-
-    If CuPy cannot build the kernel, the op falls back to ufuncs for the rest of the process.
-    """
+    """Run the CuPy kernel ``name`` on float32/float64 arrays of one dtype; None means "use ufuncs"."""
     dtype = arrays[0].dtype
-    kernel = _fused_kernels.get(name)
-    if kernel is False or dtype.char not in "fd" or any(a.dtype != dtype for a in arrays[1:]):
+    if dtype.char not in "fd" or any(a.dtype != dtype for a in arrays[1:]):
         return None
-    try:
-        if kernel is None:
-            import cupy  # noqa: PLC0415 (only reached with CuPy arrays)
-
-            kernel = cupy.ElementwiseKernel(*_FUSED_SOURCE[name], name=f"jingu_{name}")
-        out = kernel(*arrays)
-    except Exception as exc:  # a compile failure: keep working with the ufunc version
-        if "memory" in type(exc).__name__.lower():
-            raise
-        logger.warning("jingu: fused CuPy kernel %s unavailable (%s); using ufuncs", name, exc)
-        _fused_kernels[name] = False
-        return None
-    _fused_kernels[name] = kernel
-    return out
+    return cuda.run_kernel(name, _FUSED_SOURCE[name], *arrays)
 
 
 def _shape(x: Any) -> tuple[int, ...]:

@@ -123,15 +123,10 @@ class EmbeddingBag(Function):
     def backward(self, gy: Any) -> Any:
         mat, weight, indices, offsets, padding_idx, sparse = self.meta
         xp = get_array_module(gy)
-        sp = get_sparse_module(xp)
         gw = gpsw = None
         if self.needs_input_grad[0]:
-            if sparse:
-                rows, inverse = xp.unique(mat.indices, return_inverse=True)
-                compact = sp.csr_matrix(
-                    (mat.data, inverse.reshape(-1).astype(xp.int32), mat.indptr), shape=(mat.shape[0], rows.shape[0])
-                )
-                gw = RowSparse(rows, compact.T @ gy, weight.shape, coalesced=True)
+            if sparse:  # lazy: the optimizer scatters it (SGD straight into the table)
+                gw = RowSparse.product(mat.indices, gy, weight.shape, weights=mat.data, indptr=mat.indptr)
             else:
                 gw = mat.T @ gy
         if self.needs_input_grad[1]:

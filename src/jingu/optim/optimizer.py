@@ -102,13 +102,14 @@ class Optimizer:
             p = params[int(key)]
             self.state[p] = {k: cuda.to_device(v, p.device) if hasattr(v, "shape") else v for k, v in s.items()}
 
-    def _grads(self, group: dict[str, Any]) -> Iterable[tuple[Tensor, Any]]:
+    def _grads(self, group: dict[str, Any], coalesce: bool = True) -> Iterable[tuple[Tensor, Any]]:
+        """(parameter, gradient) pairs; row-sparse gradients coalesced (unique rows) unless asked not to."""
         for p in group["params"]:
             g = p.grad
             if g is None:
                 continue
             if isinstance(g, RowSparse):
-                yield p, g.coalesce()
+                yield p, g.coalesce() if coalesce else g
             else:
                 yield p, g.data if isinstance(g, Tensor) else g
 
@@ -149,7 +150,11 @@ class SGD(Optimizer):
     def step(self) -> None:
         for group in self.param_groups:
             lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
-            for p, g in self._grads(group):
+            plain = not (mom or wd)
+            for p, g in self._grads(group, coalesce=not plain):
+                if isinstance(g, RowSparse) and plain:
+                    g.add_to(p.data, -lr)  # one scatter per part, straight into the table
+                    continue
                 if isinstance(g, RowSparse):
                     rows, d = g.indices, g.values
                     if wd:

@@ -1,8 +1,10 @@
 """Fused word2vec ops as `jingu.Function`s: forward and backward on raw arrays (NumPy or CuPy).
 
-Each op hands its table a row-sparse gradient with unique rows (`coalesced=True`), so the optimizer
-touches only those rows and never sorts. Scatter-adds are sparse-matrix products on the CPU and
-CuPy sparse products on the GPU, never `np.add.at`.
+Each op hands its table a lazy row-sparse gradient (`RowSparse.product`: which rows, with which
+weights, of which output-gradient rows), never a `(entries, dim)` array of row values. SGD then
+scatters it straight into the table (SciPy's CSC kernel on the CPU, one atomic kernel on a GPU):
+no unique rows, no gather and write-back; optimizers that need per-row sums coalesce it (CPU) or
+densify it with one scatter (GPU, where a sort would make the host wait for the device).
 
 - `ContextMean`: CBOW's hidden layer, the mean of the non-padding context rows. Its backward is
   either the exact gradient of the mean (`exact=True`) or word2vec/gensim's rule, which hands every
@@ -20,53 +22,8 @@ import numpy as np
 
 import jingu
 from jingu import RowSparse
-from jingu.cuda import get_array_module, get_sparse_module
-from jingu.sparse import unique_inverse
-
-try:  # SciPy's compiled kernels behind `csr_matrix @ dense`; private, so the public API is the fallback
-    from scipy.sparse import _sparsetools as _kernels
-except ImportError:  # pragma: no cover - a SciPy without the module
-    _kernels = None
-
-
-def sparse_product(kind: str, shape: tuple[int, int], indptr: Any, indices: Any, data: Any, dense: Any) -> Any:
-    """The `kind` ("csr" or "csc") matrix of `shape` given by (data, indices, indptr) times `dense`.
-
-    On the CPU this calls SciPy's kernel directly: building a scipy matrix checks and scans its
-    index arrays each time, which cost about 5% of a skip-gram step (measured). CuPy, or arrays
-    the kernel does not take, go through the public sparse API.
-    """
-    xp = get_array_module(dense)
-    if (
-        _kernels is not None
-        and xp is np
-        and dense.ndim == 2
-        and dense.dtype in (np.float32, np.float64)
-        and data.dtype == dense.dtype
-        and indices.dtype == np.int32
-        and indptr.dtype == np.int32
-    ):
-        dense = np.ascontiguousarray(dense)
-        out = np.zeros((shape[0], dense.shape[1]), dtype=dense.dtype)
-        kernel = _kernels.csr_matvecs if kind == "csr" else _kernels.csc_matvecs
-        kernel(shape[0], shape[1], dense.shape[1], indptr, indices, data, dense.reshape(-1), out.reshape(-1))
-        return out
-    sp = get_sparse_module(xp)
-    matrix = sp.csr_matrix if kind == "csr" else sp.csc_matrix
-    return xp.asarray(matrix((data, indices, indptr), shape=shape) @ dense)
-
-
-def row_sum(ids: Any, values: Any, num_rows: int, shape: tuple[int, ...]) -> RowSparse:
-    """`RowSparse` gradient of a `shape` table: values[i] added into row ids[i], rows made unique."""
-    xp = get_array_module(values)
-    uniq, inverse = unique_inverse(ids, num_rows)
-    n = inverse.shape[0]
-    ones = xp.ones(n, dtype=values.dtype)
-    # One nonzero per column: a (unique rows x n) CSC matrix times (n x dim) sums the values of each row.
-    indptr = xp.arange(n + 1, dtype=xp.int32)
-    summed = sparse_product("csc", (uniq.shape[0], n), indptr, inverse.astype(xp.int32), ones, values.reshape(n, -1))
-    return RowSparse(uniq, summed.astype(values.dtype, copy=False), shape, coalesced=True)
-
+from jingu.cuda import get_array_module
+from jingu.sparse import weighted_row_sum
 
 class ContextMean(jingu.Function):
     """Mean of the rows `weight[context[i, j]]` over the non-padding entries of each row of `context`.
@@ -90,21 +47,19 @@ class ContextMean(jingu.Function):
             data = xp.repeat(inv, counts)  # row i's weight, once per kept slot (8x cheaper than nonzero)
         else:
             data = inv[xp.nonzero(keep)[0]]  # CuPy's repeat takes no array of counts
-        self.meta = (ids, data, indptr, counts, weight.shape, exact)
-        return sparse_product("csr", (batch, weight.shape[0]), indptr, ids.astype(xp.int32, copy=False), data, weight)
+        self.meta = (ids, data, indptr, weight.shape, exact)
+        return weighted_row_sum(weight, ids, data, indptr=indptr)
 
     def _forward_dense(self, xp: Any, weight: Any, context: Any, padding_idx: int, exact: bool) -> Any:
-        """GPU: gather every context slot, padding weighted zero, and reduce with one batched product.
+        """GPU: an embedding bag over every context slot, padding weighted zero (one kernel).
 
         Building a CSR matrix needs the kept slots' positions (a boolean mask or `nonzero`), which
-        makes the host wait for the device twice per batch; gathering all 2*window slots does not,
-        and a (batch, 2*window, dim) gather is cheap in GPU memory bandwidth.
+        makes the host wait for the device twice per batch; weighting all 2*window slots does not.
         """
         keep = (context != padding_idx).astype(weight.dtype)
         slot_weight = keep / xp.maximum(keep.sum(axis=1, keepdims=True), 1)
-        rows = xp.take(weight, context, axis=0)  # (batch, 2*window, dim)
         self.meta = ("dense", context, slot_weight if exact else keep, weight.shape)
-        return xp.matmul(slot_weight[:, None, :], rows)[:, 0]
+        return weighted_row_sum(weight, context, slot_weight)
 
     def backward(self, gy: Any) -> Any:
         if not self.needs_input_grad[0]:
@@ -113,13 +68,9 @@ class ContextMean(jingu.Function):
         if isinstance(self.meta[0], str):  # "dense": the device path
             _, context, slot_values, shape = self.meta
             return (_scatter_scores(xp, slot_values, context, gy, shape),)
-        ids, data, indptr, counts, shape, exact = self.meta
-        uniq, inverse = unique_inverse(ids, shape[0])
-        values = data if exact else xp.ones_like(data)
-        # The transpose of the (batch x unique rows) matrix, as CSC: the same arrays.
-        grad = sparse_product("csc", (uniq.shape[0], gy.shape[0]), indptr, inverse.astype(xp.int32), values, gy)
-        grad = grad.astype(gy.dtype, copy=False)
-        return (RowSparse(uniq, grad, shape, coalesced=True),)
+        ids, data, indptr, shape, exact = self.meta
+        values = data if exact else None  # gensim's rule: weight 1 per context word
+        return (RowSparse.product(ids, gy, shape, weights=values, indptr=indptr),)
 
 
 class RowGather(jingu.Function):
@@ -133,7 +84,7 @@ class RowGather(jingu.Function):
         ids, shape = self.meta
         if not self.needs_input_grad[0]:
             return (None,)
-        return (row_sum(ids, gy, shape[0], shape),)
+        return (RowSparse(ids, gy, shape),)
 
 
 def _logsigmoid(xp: Any, x: Any) -> Any:
@@ -146,16 +97,9 @@ def _sigmoid(xp: Any, x: Any) -> Any:
 
 
 def _scatter_scores(xp: Any, g: Any, ids: Any, hidden: Any, shape: tuple[int, ...]) -> RowSparse:
-    """Output-table gradient: row t sums g[b, k] * hidden[b] over the (b, k) with ids[b, k] == t.
-
-    A sparse (unique rows x B) CSC matrix holding g times `hidden`; no (B, K+1, d) temporary.
-    """
-    uniq, inverse = unique_inverse(ids, shape[0])
-    n, k1 = ids.shape
-    indptr = xp.arange(0, n * k1 + 1, k1, dtype=xp.int32)
-    grad = sparse_product("csc", (uniq.shape[0], n), indptr, inverse.astype(xp.int32), g.reshape(-1), hidden)
-    grad = grad.astype(hidden.dtype, copy=False)
-    return RowSparse(uniq, grad, shape, coalesced=True)
+    """Table gradient: row t sums g[b, k] * hidden[b] over the (b, k) with ids[b, k] == t (lazy: no
+    (B, K+1, d) array is ever built)."""
+    return RowSparse.product(ids.reshape(-1), hidden, shape, weights=g.reshape(-1), slots=ids.shape[1])
 
 
 # Gathered output rows per chunk of the fused CPU forward: (rows x d) floats stay in L2 cache.
@@ -257,7 +201,7 @@ class NegativeSampling(jingu.Function):
         if self.needs_input_grad[1]:
             ids = xp.concatenate([targets, negatives])
             values = xp.concatenate([g_pos[:, None] * hidden, g_neg.T @ hidden])
-            grad_w = row_sum(ids, values, shape[0], shape)
+            grad_w = RowSparse(ids, values, shape)
         return grad_h, grad_w
 
     def _backward_per_example(self, gy: Any) -> Any:

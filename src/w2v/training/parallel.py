@@ -17,17 +17,15 @@ import numpy as np
 
 import jingu
 from jingu import RowSparse
-from w2v.training.ops import row_sum
 
 
 def merge_row_sparse(grads: list[RowSparse]) -> RowSparse:
-    """Sum row-sparse gradients of one table into one with unique rows."""
-    if len(grads) == 1:
-        return grads[0]
-    shape = grads[0].shape
-    ids = np.concatenate([g.indices for g in grads])
-    values = np.concatenate([g.values for g in grads])
-    return row_sum(ids, values, shape[0], shape)
+    """The sum of row-sparse gradients of one table, parts kept in thread order (so the update is
+    applied in a fixed order and results do not depend on thread timing)."""
+    total = grads[0]
+    for g in grads[1:]:
+        total = total + g
+    return total
 
 
 class SplitStep:
