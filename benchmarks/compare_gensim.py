@@ -6,6 +6,7 @@ our/gensim ratios. Shared hyperparameters: vector_size, window, negative, min_co
 epochs, seed; the rest (alpha, batch size, ...) come from our config (gensim keeps its defaults).
 
     python benchmarks/compare_gensim.py                         # CPU, results/tokens.txt, 20 epochs
+    python benchmarks/compare_gensim.py --rounds 3              # medians of 3 alternating runs each
     python benchmarks/compare_gensim.py --device cuda --repeat 10 --skip-gensim
     python benchmarks/compare_gensim.py --models cbow --epochs 5 --set batch_size=2048
 
@@ -38,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--workers", type=int, default=2, help="gensim worker threads")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads for ours (set before NumPy loads)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="train each side N times, alternating ours and gensim so machine noise hits both "
+                        "alike; the table shows medians (seconds, words/s and gensim's scores)")
     p.add_argument("--skip-gensim", action="store_true", help="train only ours")
     p.add_argument("--gensim-wps", type=float, nargs="*", default=None,
                    help="gensim words/s measured elsewhere, one per model, for the ratio when gensim is skipped")
@@ -72,14 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         vocab_path, pairs = prepare_pairs(tokens, min_count * args.repeat, window, seed, tmp)
         for i, model in enumerate(args.models):
             settings = model_settings(config, model, args)
-            ours = run_ours(model, pairs[model], vocab_path, settings, args, tmp)
-            if args.skip_gensim:
-                given = args.gensim_wps[i] if args.gensim_wps and i < len(args.gensim_wps) else None
-                theirs = {"impl": "gensim", "model": model, "seconds": None, "words_per_sec": given,
-                          "hit_at_10": None, "mrr": None, "note": "given" if given else "skipped"}
-            else:
-                theirs = run_gensim(model, tokens, settings, min_count * args.repeat, window, ours["n_tokens"], args)
-            rows += [theirs, ours]
+            ours_runs, their_runs = [], []
+            for _ in range(max(1, args.rounds)):
+                ours_runs.append(run_ours(model, pairs[model], vocab_path, settings, args, tmp))
+                if args.skip_gensim:
+                    given = args.gensim_wps[i] if args.gensim_wps and i < len(args.gensim_wps) else None
+                    their_runs.append({"impl": "gensim", "model": model, "seconds": None, "words_per_sec": given,
+                                       "hit_at_10": None, "mrr": None, "note": "given" if given else "skipped"})
+                else:
+                    their_runs.append(run_gensim(model, tokens, settings, min_count * args.repeat, window,
+                                                 ours_runs[-1]["n_tokens"], args))
+            rows += [median_row(their_runs), median_row(ours_runs)]
     print_table(rows, args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
@@ -164,18 +171,36 @@ def run_gensim(model: str, tokens: Path, settings: dict, min_count: int, window:
             **alias_scores(list(w2v.wv.index_to_key), w2v.wv.vectors, args.aliases)}
 
 
+def median_row(runs: list[dict]) -> dict:
+    """One row for several runs of one side: the median of each figure, plus every run's words/s."""
+    import statistics  # noqa: PLC0415
+
+    row = dict(runs[0])
+    for key in ("seconds", "words_per_sec", "hit_at_10", "mrr"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        row[key] = statistics.median(values) if values else None
+    if len(runs) > 1:
+        row["rounds"] = [{k: r.get(k) for k in ("seconds", "words_per_sec", "hit_at_10", "mrr")} for r in runs]
+    return row
+
+
 def _fmt(x: float | None, spec: str) -> str:
     return "n/a" if x is None else format(x, spec)
 
 
 def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+    rounds = f", median of {args.rounds} alternating rounds" if args.rounds > 1 else ""
     print(f"\n{args.epochs} epochs, corpus x{args.repeat}, ours on {args.device} ({args.threads} BLAS thread(s)), "
-          f"gensim workers {args.workers}\n")
+          f"gensim workers {args.workers}{rounds}\n")
     print("| model | impl | device | seconds | words/s | alias hit@10 | alias MRR |")
     print("|---|---|---|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['impl']} | {r.get('device', '')} | {_fmt(r['seconds'], '.1f')} | "
               f"{_fmt(r['words_per_sec'], ',.0f')} | {_fmt(r['hit_at_10'], '.3f')} | {_fmt(r['mrr'], '.3f')} |")
+    for r in rows:
+        if "rounds" in r:
+            each = ", ".join(_fmt(x["words_per_sec"], ",.0f") for x in r["rounds"])
+            print(f"{r['model']} {r['impl']} words/s per round: {each}")
     print("\n| model | words/s ours/gensim | MRR ours/gensim | hit@10 ours/gensim |")
     print("|---|---:|---:|---:|")
     for g, o in zip(rows[0::2], rows[1::2]):

@@ -29,13 +29,13 @@ if [[ "$what" == bench || "$what" == all ]]; then
         python3 benchmarks/autograd_overhead.py --device "$device" --steps 30 --rounds 3 2>&1 | tee "$out/autograd_overhead-$device.txt" || status=1
     done
     # Word2vec on the GPU against gensim on this machine's CPU (2 workers, as on the 2-core target),
-    # on the novel repeated 10 times; large batches need the row-wise Adagrad step.
+    # on the novel repeated 10 times, with config/gpu.yaml's settings (row-wise Adagrad for large
+    # batches; a 1M-row shuffle buffer, so masks, shuffles and draws run once per million rows).
     python3 benchmarks/compare_gensim.py --device cuda --repeat "${GPU_REPEAT:-10}" --epochs "${GPU_EPOCHS:-5}" \
-        --set optimizer=adagrad --set batch_size="${GPU_BATCH:-65536}" --set alpha=0.1 \
-        --json "$out/compare_gensim-cuda.json" 2>&1 | tee "$out/compare_gensim-cuda.txt" || status=1
+        --config config/gpu.yaml --json "$out/compare_gensim-cuda.json" 2>&1 | tee "$out/compare_gensim-cuda.txt" || status=1
     for point in ${GPU_SWEEP:-}; do
         python3 benchmarks/compare_gensim.py --device cuda --repeat "${GPU_REPEAT:-10}" --epochs "${GPU_EPOCHS:-5}" \
-            --skip-gensim --set optimizer=adagrad --set batch_size="${point%%:*}" --set alpha="${point##*:}" \
+            --config config/gpu.yaml --skip-gensim --set batch_size="${point%%:*}" --set alpha="${point##*:}" \
             2>&1 | tee "$out/compare_gensim-cuda-${point%%:*}-${point##*:}.txt" || status=1
     done
 fi
