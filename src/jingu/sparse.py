@@ -187,18 +187,6 @@ def scatter_add_rows(indices: Any, values: Any, num_rows: int) -> Any:
     return out.reshape((num_rows, *tail))
 
 
-def scatter_weighted_rows(ids: Any, weights: Any, x: Any, num_rows: int) -> Any:
-    """Dense ``(num_rows, d)``: ``weights[b, s] * x[b]`` added into row ``ids[b, s]`` for every (b, s)
-    (the table gradient of ``weighted_row_sum``)."""
-    if ids.ndim != 2 or weights.shape != ids.shape:
-        raise ValueError(f"ids and weights must both be (B, S), got {ids.shape} and {weights.shape}")
-    xp = cuda.get_array_module(x)
-    out = xp.zeros((num_rows, x.shape[1]), dtype=x.dtype)
-    part = _Part(ids.reshape(-1), x, weights.reshape(-1), slots=ids.shape[1])
-    part.scatter(out, part.ids)
-    return out
-
-
 def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
     """Sorted unique ``rows`` and, per entry, the position of its row among them.
 
@@ -229,6 +217,7 @@ class RowSparse:
 
     __slots__ = ("_parts", "shape", "_coalesced")
     is_sparse = True
+    __array_ufunc__ = None  # `ndarray + RowSparse` calls our __radd__ instead of adding per element
 
     def __init__(self, indices: Any, values: Any, shape: tuple[int, ...], coalesced: bool = False) -> None:
         xp = cuda.get_array_module(indices, values)

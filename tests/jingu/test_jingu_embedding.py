@@ -43,7 +43,7 @@ def test_scatter_add_rows_matches_add_at(rng: np.random.Generator) -> None:
 @pytest.mark.parametrize("id_dtype", [np.int32, np.int64])
 def test_weighted_bag_sum_and_scatter(device: str, dtype: Any, id_dtype: Any, rng: np.random.Generator) -> None:
     """The embedding-bag primitives (one CUDA kernel each on a GPU) against a loop; zero weights add nothing."""
-    from jingu.sparse import scatter_weighted_rows, weighted_row_sum
+    from jingu.sparse import weighted_row_sum
 
     table = rng.normal(size=(9, 5)).astype(dtype)
     ids = rng.integers(0, 9, size=(40, 3)).astype(id_dtype)
@@ -59,7 +59,7 @@ def test_weighted_bag_sum_and_scatter(device: str, dtype: Any, id_dtype: Any, rn
             expected_scatter[ids[b, s]] += weights[b, s] * x[b]
     put = lambda a: jingu.cuda.to_device(a, device)  # noqa: E731
     got_sum = weighted_row_sum(put(table), put(ids), put(weights))
-    got_scatter = scatter_weighted_rows(put(ids), put(weights), put(x), 9)
+    got_scatter = RowSparse.product(put(ids).reshape(-1), put(x), (9, 5), weights=put(weights).reshape(-1), slots=3).to_dense()
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert got_sum.dtype == dtype and got_scatter.dtype == dtype
     np.testing.assert_allclose(jingu.cuda.as_numpy(got_sum), expected_sum, rtol=tol, atol=tol)
@@ -242,3 +242,61 @@ def test_unique_inverse_matches_np_unique(num_rows: int, rng: np.random.Generato
     expected_uniq, expected_inverse = np.unique(rows, return_inverse=True)
     np.testing.assert_array_equal(uniq, expected_uniq)
     np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+
+
+def test_rowsparse_product_parts_match_their_rows(device: str, rng: np.random.Generator) -> None:
+    """Lazy parts (CSR layout, fixed slots) and a plain part: dense, coalesced, add_to, scaling, casts."""
+    put = lambda a: jingu.cuda.to_device(a, device)  # noqa: E731
+    x_csr, x_slot = rng.normal(size=(3, 4)), rng.normal(size=(2, 4))
+    indptr = np.array([0, 2, 2, 5])  # example 1 has no entries
+    ids_csr, w_csr = np.array([1, 6, 6, 0, 1]), rng.normal(size=5)
+    ids_slot, w_slot = np.array([[2, 6, 6], [0, 3, 2]]), rng.normal(size=(2, 3))
+    plain_ids, plain_values = np.array([5, 1]), rng.normal(size=(2, 4))
+    expected = np.zeros((7, 4))
+    for b in range(3):
+        for k in range(indptr[b], indptr[b + 1]):
+            expected[ids_csr[k]] += w_csr[k] * x_csr[b]
+    for b in range(2):
+        for s in range(3):
+            expected[ids_slot[b, s]] += w_slot[b, s] * x_slot[b]
+    np.add.at(expected, plain_ids, plain_values)
+
+    g = (
+        RowSparse.product(put(ids_csr), put(x_csr), (7, 4), weights=put(w_csr), indptr=put(indptr))
+        + RowSparse.product(put(ids_slot.reshape(-1)), put(x_slot), (7, 4), weights=put(w_slot.reshape(-1)), slots=3)
+        + RowSparse(put(plain_ids), put(plain_values), (7, 4))
+    )
+    assert len(g) == 5 + 6 + 2
+    np.testing.assert_allclose(_dense(g), expected, rtol=1e-12)
+    coal = g.coalesce()
+    touched = sorted(set(ids_csr) | set(ids_slot.ravel()) | set(plain_ids))
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(coal.indices), touched)
+    np.testing.assert_allclose(jingu.cuda.as_numpy(coal.values), expected[touched], rtol=1e-12)
+    values_rows = np.zeros((7, 4))
+    np.add.at(values_rows, jingu.cuda.as_numpy(g.indices), jingu.cuda.as_numpy(g.values))  # materialized rows
+    np.testing.assert_allclose(values_rows, expected, rtol=1e-12)
+    table = put(np.ones((7, 4)))
+    g.add_to(table, -0.5)  # an SGD step of lr 0.5, in place
+    np.testing.assert_allclose(jingu.cuda.as_numpy(table), 1.0 - 0.5 * expected, rtol=1e-12)
+    np.testing.assert_allclose(_dense(g * 2.0), 2 * expected, rtol=1e-12)
+    np.testing.assert_allclose(_dense(-g), -expected, rtol=1e-12)
+    single = g.astype(np.float32)
+    assert single.dtype == np.float32 and _dense(single).dtype == np.float32
+    np.testing.assert_allclose(_dense(single), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jingu.cuda.as_numpy(g + put(np.ones((7, 4)))), 1 + expected, rtol=1e-12)
+    if device == "cpu":
+        np.testing.assert_allclose(np.ones((7, 4)) + g, 1 + expected, rtol=1e-12)  # NumPy defers to RowSparse
+
+
+def test_rowsparse_product_rejects_inconsistent_parts() -> None:
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="do not fill 2 examples of 3 slots"):
+        RowSparse.product(np.arange(5), x, (4, 3), slots=3)
+    with pytest.raises(ValueError, match="weights"):
+        RowSparse.product(np.arange(2), x, (4, 3), weights=np.ones(3))
+    with pytest.raises(ValueError, match=r"x must be \(examples, 3\)"):
+        RowSparse.product(np.arange(2), np.ones((2, 5)), (4, 3))
+    with pytest.raises(TypeError, match="integers"):
+        RowSparse(np.array([0.5]), np.ones((1, 3)), (4, 3))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        RowSparse(np.array([1]), np.ones((1, 3)), (4, 3)).add_to(np.ones((3, 4)).T)
