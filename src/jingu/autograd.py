@@ -132,7 +132,7 @@ class Function:
                 return tuple(Tensor._make(o, None, 0) for o in out)
             return Tensor._make(out, None, 0)
         fn.generation = gen
-        fn.inputs = tuple(_edge(x) if need else None for x, need in zip(inputs, needs))
+        fn.inputs = tuple([_edge(x) if need else None for x, need in zip(inputs, needs)])
         fn._grads = None
         fn._freed = False
         if isinstance(out, tuple):
@@ -183,17 +183,26 @@ def _store_leaf_grad(leaf: Tensor, g: Any) -> None:
 
 def _checked_grad(fn: Function, i: int, shape: tuple[int, ...], dtype: Any, g: Any) -> Any:
     """Validate a gradient's shape and bring its dtype to the input's."""
-    g_shape = g.shape if isinstance(g, RowSparse) else tuple(g.shape)
-    if g_shape != tuple(shape):
+    if g.shape != shape and tuple(g.shape) != tuple(shape):
         raise RuntimeError(
-            f"{type(fn).__name__}.backward returned a gradient of shape {g_shape} for input {i} of shape {tuple(shape)}"
+            f"{type(fn).__name__}.backward returned a gradient of shape {tuple(g.shape)} for input {i} of shape {tuple(shape)}"
         )
-    if g.dtype != dtype:
+    return g if g.dtype == dtype else g.astype(dtype)
+
+
+def _dense_output_grads(fn: Function, grads: list[Any]) -> list[Any]:
+    """A multi-output op's output gradients, dense, with zeros for outputs that got none."""
+    xp = None
+    for k, g in enumerate(grads):
         if isinstance(g, RowSparse):
-            g = g.astype(dtype)
-        else:
-            g = g.astype(dtype)
-    return g
+            grads[k] = g.to_dense()
+        if grads[k] is not None:
+            xp = cuda.get_array_module(grads[k])
+    for k, g in enumerate(grads):
+        if g is None:
+            shape, dtype = fn._out_meta[k]
+            grads[k] = (xp or np).zeros(shape, dtype=dtype)
+    return grads
 
 
 _FREED_MSG = (
@@ -221,30 +230,26 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
             raise RuntimeError(_FREED_MSG)
         grads = fn._grads
         fn._grads = None
-        xp = None
-        for k, g in enumerate(grads):
-            if isinstance(g, RowSparse):
-                grads[k] = g.to_dense()
-            elif g is not None:
-                xp = cuda.get_array_module(g)
-        for k, g in enumerate(grads):
-            if g is None:
-                shape, dtype = fn._out_meta[k]
-                grads[k] = (xp or np).zeros(shape, dtype=dtype)
-        in_grads = fn.backward(*grads)
+        if len(grads) == 1:  # the usual single-output op: its one gradient is always set
+            g = grads[0]
+            in_grads = fn.backward(g.to_dense() if isinstance(g, RowSparse) else g)
+        else:
+            in_grads = fn.backward(*_dense_output_grads(fn, grads))
         del grads
         if not retain_graph:
             fn.saved_tensors = None  # free saved arrays before the gradients flow on
-        if not isinstance(in_grads, tuple):
+        inputs = fn.inputs
+        if type(in_grads) is not tuple:
             in_grads = (in_grads,)
-        if len(in_grads) != len(fn.inputs):
+        if len(in_grads) != len(inputs):
             raise RuntimeError(
-                f"{type(fn).__name__}.backward returned {len(in_grads)} gradients for {len(fn.inputs)} inputs"
+                f"{type(fn).__name__}.backward returned {len(in_grads)} gradients for {len(inputs)} inputs"
             )
-        for i, (edge, g) in enumerate(zip(fn.inputs, in_grads)):
+        for i, edge in enumerate(inputs):
+            g = in_grads[i]
             if edge is None or g is None:
                 continue
-            if isinstance(edge, Tensor):  # a leaf
+            if type(edge) is not tuple:  # a leaf Tensor
                 _store_leaf_grad(edge, _checked_grad(fn, i, edge.data.shape, edge.data.dtype, g))
                 continue
             prev, index, shape, dtype = edge
@@ -253,7 +258,8 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool = False) -> None:
                 raise RuntimeError(_FREED_MSG)
             if prev._grads is None:
                 prev._grads = [None] * len(prev._out_meta)
-            prev._grads[index] = _accumulate(prev._grads[index], g)
+            old = prev._grads[index]
+            prev._grads[index] = g if old is None else _accumulate(old, g)
             if prev not in queued:
                 queued.add(prev)
                 heapq.heappush(heap, (-prev.generation, next(counter), prev))
