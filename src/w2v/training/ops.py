@@ -25,6 +25,7 @@ from jingu import RowSparse
 from jingu.cuda import get_array_module
 from jingu.sparse import weighted_row_sum
 
+
 class ContextMean(jingu.Function):
     """Mean of the rows `weight[context[i, j]]` over the non-padding entries of each row of `context`.
 
@@ -43,10 +44,7 @@ class ContextMean(jingu.Function):
         batch = context.shape[0]
         indptr = xp.zeros(batch + 1, dtype=xp.int32)
         xp.cumsum(counts, dtype=xp.int32, out=indptr[1:])
-        if xp.__name__ == "numpy":
-            data = xp.repeat(inv, counts)  # row i's weight, once per kept slot (8x cheaper than nonzero)
-        else:
-            data = inv[xp.nonzero(keep)[0]]  # CuPy's repeat takes no array of counts
+        data = np.repeat(inv, counts)  # row i's weight, once per kept slot (8x cheaper than nonzero)
         self.meta = (ids, data, indptr, weight.shape, exact)
         return weighted_row_sum(weight, ids, data, indptr=indptr)
 
@@ -74,7 +72,7 @@ class ContextMean(jingu.Function):
 
 
 class RowGather(jingu.Function):
-    """`weight[ids]` with a row-sparse, coalesced gradient."""
+    """`weight[ids]` with a row-sparse gradient (rows may repeat; the optimizer sums them)."""
 
     def forward(self, weight: Any, ids: Any = None) -> Any:
         self.meta = (ids, weight.shape)
