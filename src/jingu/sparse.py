@@ -126,6 +126,11 @@ class _Part:
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
+    @property
+    def plain(self) -> bool:
+        """True when ``x`` holds one row per entry, weight 1 (``x`` is then the values)."""
+        return self.weights is None and self.slots == 1 and self.indptr is None
+
     def example_of_entries(self) -> Any:
         xp = cuda.get_array_module(self.x)
         n = len(self)
@@ -264,7 +269,7 @@ class RowSparse:
 
     def _joined(self) -> tuple[Any, Any]:
         """All parts as one plain part: (indices, values)."""
-        if len(self._parts) > 1 or self._parts[0].weights is not None or self._parts[0].slots != 1 or self._parts[0].indptr is not None:
+        if len(self._parts) > 1 or not self._parts[0].plain:
             xp = self._xp
             ids = [p.ids for p in self._parts]
             values = [p.values() for p in self._parts]
