@@ -94,3 +94,9 @@ def test_load_vocab_rejects_contract_breaks_naming_the_line(tmp_path, text, line
 def test_load_vocab_missing_file(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         load_vocab(tmp_path / "vocab.tsv")
+
+
+def test_load_vocab_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "vocab.tsv").mkdir()
+    with pytest.raises(UserError, match="is a folder.*rule vocab"):
+        load_vocab(tmp_path / "vocab.tsv")

@@ -1,4 +1,5 @@
-"""File helpers: atomic outputs (temporary file, then rename), and text decoding that names the bad line."""
+"""File helpers: atomic outputs (temporary file, then rename), reading inputs, and text decoding that
+names the bad line."""
 
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
     with atomic_path(path) as tmp:
         with open(tmp, mode, encoding=encoding, newline="\n" if encoding else None) as handle:
             yield handle
+
+
+def read_input_bytes(path: Path, missing: str, folder: str) -> bytes:
+    """The bytes of an input file; a missing file or a folder raises `UserError` with `missing` or
+    `folder` (messages that name the file and say how to fix it)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(missing) from None
+    except IsADirectoryError:
+        raise UserError(folder) from None
 
 
 def decode_text(data: bytes, path: str | os.PathLike, encoding: str, advice: str, label: str | None = None) -> str:

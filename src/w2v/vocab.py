@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from w2v.errors import UserError
-from w2v.io import atomic_open, decode_text
+from w2v.io import atomic_open, decode_text, read_input_bytes
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,11 @@ def load_vocab(path: str | os.PathLike) -> Vocabulary:
     """Read and check a vocab.tsv; a file breaking the contract raises `UserError` naming the line."""
     path = Path(path)
     redo = "rerun `w2v vocab` (rule vocab)"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"vocabulary file {path} does not exist; {redo}") from None
+    data = read_input_bytes(
+        path,
+        missing=f"vocabulary file {path} does not exist; {redo}",
+        folder=f"vocabulary {path} is a folder, not a vocab.tsv file; {redo}",
+    )
     text = decode_text(data, path, "utf-8", label="UTF-8", advice=redo)
     lines = text.split("\n")
     if lines and lines[-1] == "":

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from w2v.errors import UserError
-from w2v.io import decode_text
+from w2v.io import decode_text, read_input_bytes
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,11 @@ def read_corpus_lines(path: str | os.PathLike, encoding: str = "utf-8") -> list[
             f"unknown text encoding '{encoding}' (config key `encoding`); use a name Python knows, "
             "such as utf-8, gb18030 or big5"
         ) from None
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"corpus file {path} does not exist (config key `corpus`)") from None
-    except IsADirectoryError:
-        raise UserError(f"corpus {path} is a folder; config key `corpus` must name a text file") from None
+    data = read_input_bytes(
+        path,
+        missing=f"corpus file {path} does not exist (config key `corpus`)",
+        folder=f"corpus {path} is a folder; config key `corpus` must name a text file",
+    )
     name = "utf-8-sig" if codec.name == "utf-8" else codec.name
     text = decode_text(
         data, path, name, label=codec.name,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from w2v.errors import UserError
-from w2v.io import decode_text
+from w2v.io import decode_text, read_input_bytes
 
 _TAG = re.compile(r"[a-zA-Z]+")
 
@@ -32,12 +32,11 @@ def read_user_dict(path: str | os.PathLike) -> list[Entry]:
     """Parse a jieba user dictionary; raise `UserError` naming the file and line on bad input."""
     path = Path(path)
     hint = "config key `segment.user_dict`"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"user dictionary {path} does not exist ({hint}; use \"\" for none)") from None
-    except IsADirectoryError:
-        raise UserError(f"user dictionary {path} is a folder, not a file ({hint})") from None
+    data = read_input_bytes(
+        path,
+        missing=f"user dictionary {path} does not exist ({hint}; use \"\" for none)",
+        folder=f"user dictionary {path} is a folder, not a file ({hint})",
+    )
     text = decode_text(data, path, "utf-8-sig", label="UTF-8", advice="a jieba user dictionary must be UTF-8")
     entries = []
     for lineno, raw in enumerate(text.splitlines(), 1):
