@@ -16,6 +16,7 @@ from w2v.errors import UserError
 from w2v.evaluation import alias_metrics, load_alias_groups
 from w2v.report import build_report
 from w2v.vectors import KeyedVectors
+from w2v.vocab import make_vocab
 
 DATA = Path(__file__).parent / "data" / "eval"
 REPO = Path(__file__).parent.parent
@@ -165,8 +166,9 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
     results = work / "results"
     results.mkdir()
-    for name in ["cbow.vec", "skipgram.vec", "cbow.history.json", "skipgram.history.json", "tokens.txt", "vocab.tsv"]:
+    for name in ["cbow.vec", "skipgram.vec", "cbow.history.json", "skipgram.history.json", "vocab.tsv"]:
         shutil.copy(DATA / name, results / name)
+    make_vocab(DATA / "tokens.txt", tmp_path / "vocab.tsv", stats_path=results / "corpus.json")
     snakemake = [sys.executable, "-m", "snakemake", "--cores", "1", "--allowed-rules", "evaluate"]
     run = subprocess.run([*snakemake, "results/similarity_report.md"], cwd=work, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]

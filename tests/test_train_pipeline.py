@@ -18,7 +18,7 @@ from jingu import cuda
 from w2v.errors import UserError
 from w2v.train import LOSS_READ_EVERY, TrainingDiverged, _train_epoch
 from w2v.training import sampling
-from w2v.training.batches import PairsFile, epoch_batches
+from w2v.training.batches import PairsDataset, epoch_batches
 from w2v.vocab import load_vocab
 
 sys.path.insert(0, str(Path(__file__).parent / "jingu"))
@@ -58,8 +58,8 @@ def corpus(zipf_pairs) -> dict:
             "table": sampling.negative_table(vocab.counts, 0.75), "tokens": int(vocab.counts.sum())}
 
 
-def _source(corpus, model, **kwargs) -> PairsFile:
-    return PairsFile(corpus["root"] / f"{model}.parquet", model, 3, **kwargs)
+def _source(corpus, model, **kwargs) -> PairsDataset:
+    return PairsDataset(corpus["root"] / f"{model}.parquet", model, 3, **kwargs)
 
 
 def _run(source, keep, table, device, negative=3, shared=0, counts=None, epoch=2):
@@ -131,23 +131,26 @@ def test_chunks_stay_on_the_device_across_epochs_when_they_fit(corpus, gpu):
             gpu.reset()
             _run(source, keep, table, GPU, epoch=epoch)
             copies.append(gpu.names["host_to_device"])
-    # Each column (position, center, context) is copied once per chunk, and only in the first epoch
-    # when the decoded file fits the device cache.
-    assert copies == [3 * n_chunks, 0, 3 * n_chunks, 3 * n_chunks]
+    # When the decoded pairs fit the device cache, each column (position, center, context) of each
+    # row group is copied once, in the first epoch; otherwise chunks are joined on the host and each
+    # column copied once per chunk, every epoch.
+    n_groups = len(list(cached.row_groups()))
+    assert n_groups > n_chunks
+    assert copies == [3 * n_groups, 0, 3 * n_chunks, 3 * n_chunks]
 
 
 def test_id_check_fills_the_device_cache_so_no_epoch_copies(corpus, gpu):
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
     source = _source(corpus, "skipgram", cache_bytes=0)  # not cached on the host: decoded per pass
-    n_chunks = len(list(source.chunks(700)))
+    n_groups = len(list(source.row_groups()))
     gpu.reset()
-    source.check_ids(len(corpus["keep"]), GPU, 700)
-    assert gpu.names["host_to_device"] == 4 * n_chunks
+    source.check_ids(len(corpus["keep"]), GPU)
+    assert gpu.names["host_to_device"] == 4 * n_groups
     gpu.reset()
     _run(source, keep, table, GPU, epoch=0)
     assert gpu.names["host_to_device"] == 0
     with pytest.raises(UserError, match="outside the vocabulary"):
-        _source(corpus, "skipgram").check_ids(5, GPU, 700)
+        _source(corpus, "skipgram").check_ids(5, GPU)
 
 
 def test_permutation_is_a_pure_function_on_both_devices(gpu):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from w2v.training import sampling
-from w2v.training.batches import PairsFile, epoch_batches, mask_cbow, mask_skipgram
+from w2v.training.batches import PairsDataset, epoch_batches, mask_cbow, mask_skipgram
 from w2v.vocab import load_vocab
 
 
@@ -63,8 +63,8 @@ def test_negative_table_follows_unigram_power_and_never_draws_padding():
 def pairs(zipf_pairs):
     root = zipf_pairs
     vocab = load_vocab(root / "vocab.tsv")
-    return {"cbow": PairsFile(root / "cbow.parquet", "cbow", 3, cache_bytes=0),
-            "skipgram": PairsFile(root / "skipgram.parquet", "skipgram", 3),
+    return {"cbow": PairsDataset(root / "cbow.parquet", "cbow", 3, cache_bytes=0),
+            "skipgram": PairsDataset(root / "skipgram.parquet", "skipgram", 3),
             "keep": sampling.keep_probabilities(vocab.counts, 1e-2)}
 
 

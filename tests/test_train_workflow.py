@@ -68,7 +68,7 @@ def test_rerun_resumes_from_the_checkpoint(workdir):
     reference = (results / "cbow.vec").read_bytes()
     (results / "cbow.vec").unlink()
     settings = {**{k: v for k, v in TRAIN.items() if k != "device"}, "seed": 1}
-    train("cbow", results / "pairs/cbow.parquet", results / "vocab.tsv", settings, results / "x.vec",
+    train("cbow", results / "pairs" / "cbow", results / "vocab.tsv", settings, results / "x.vec",
           results / "x.json", checkpoint_path=results / "checkpoints/cbow.npz", device="cpu", stop_after=1)
     done = snakemake(workdir, "results/cbow.vec")
     assert done.returncode == 0, done.output

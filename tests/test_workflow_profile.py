@@ -30,7 +30,7 @@ def test_profile_names_only_real_rules(repo_root):
 
 def test_profile_resources_reach_the_jobs(repo_root):
     out = run(repo_root, "--profile", "workflow/profiles/slurm", "--executor", "dryrun", "--cores", "1",
-              "--forceall", "results/pairs/cbow.parquet")
+              "--forceall", "text")
     blocks = out.split("rule ")
     pairs = next(b for b in blocks if b.startswith("pairs:"))
     segment = next(b for b in blocks if b.startswith("segment:"))

@@ -7,26 +7,31 @@ outputs, so these tests do not depend on the training and evaluation rules.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
+from collections import Counter
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from w2v.pairs import read_pairs_metadata
+from w2v.pairs import read_dataset_metadata
 from w2v.vocab import load_vocab
 
 pytestmark = pytest.mark.slow
 
-TARGET = "results/pairs/cbow.parquet"
+TARGET = "text"
+SHARDS = ("0000", "0001")
 STAGE_OUTPUTS = {
-    "segment": ["results/segmented/shard-0.txt", "results/segmented/shard-1.txt"],
-    "clean": ["results/tokens.txt"],
-    "vocab": ["results/vocab.tsv"],
-    "pairs": ["results/pairs/cbow.parquet", "results/pairs/skipgram.parquet"],
+    "segment": [f"results/segmented/shard-{s}.txt" for s in SHARDS],
+    "clean": [f"results/tokens/shard-{s}.txt" for s in SHARDS],
+    "count": [f"results/counts/shard-{s}.parquet" for s in SHARDS],
+    "vocab": ["results/vocab.tsv", "results/corpus.json"],
+    "pairs": [f"results/pairs/{m}/part-{s}.parquet" for m in ("cbow", "skipgram") for s in SHARDS],
 }
 
 
@@ -100,17 +105,22 @@ def test_text_stages_write_the_contract_files(workdir):
             assert (workdir / path).is_file(), path
     assert (workdir / "results" / "jieba" / "jieba.cache").is_file()
     vocab = load_vocab(workdir / "results" / "vocab.tsv")
-    meta = read_pairs_metadata(workdir / "results" / "pairs" / "skipgram.parquet")
-    assert meta["window"] == 5 and meta["vocab_sha256"] == vocab.sha256
-    for rule in ("jieba_cache", "segment", "clean", "vocab", "pairs"):
+    meta, parts = read_dataset_metadata(workdir / "results" / "pairs" / "skipgram")
+    assert meta["window"] == 5 and meta["vocab_sha256"] == vocab.sha256 and meta["parts"] == 2 and len(parts) == 2
+    assert meta["n_tokens"] == int(vocab.counts.sum())
+    for rule in ("jieba_cache", "segment", "clean", "count", "vocab", "pairs"):
         assert list((workdir / "results" / "logs" / rule).glob("*.log")), rule
-    segment_log = (workdir / "results" / "logs" / "segment" / "shard-0.log").read_text(encoding="utf-8")
+    segment_log = (workdir / "results" / "logs" / "segment" / "shard-0000.log").read_text(encoding="utf-8")
     assert "INFO w2v.commands.segment: shard 0/2" in segment_log
     assert "Building prefix dict" not in segment_log and "Loading model" not in segment_log  # jieba kept quiet
-    benchmarks = [p.name for p in (workdir / "results" / "benchmarks").rglob("*.tsv")]
-    assert sorted(benchmarks) == ["clean.tsv", "jieba_cache.tsv", "pairs.tsv", "shard-0.tsv", "shard-1.tsv", "vocab.tsv"]
-    lines = (workdir / "results" / "segmented" / "shard-0.txt").read_text(encoding="utf-8").splitlines()
-    lines += (workdir / "results" / "segmented" / "shard-1.txt").read_text(encoding="utf-8").splitlines()
+    benchmarks = sorted(p.relative_to(workdir / "results" / "benchmarks").as_posix()
+                        for p in (workdir / "results" / "benchmarks").rglob("*.tsv"))
+    assert benchmarks == sorted(["jieba_cache.tsv", "vocab.tsv"] + [
+        f"{rule}/{name}-{s}.tsv" for rule, name in (("clean", "shard"), ("count", "shard"), ("pairs", "part"), ("segment", "shard"))
+        for s in SHARDS
+    ])
+    lines = (workdir / "results" / "segmented" / "shard-0000.txt").read_text(encoding="utf-8").splitlines()
+    lines += (workdir / "results" / "segmented" / "shard-0001.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len((workdir / "data" / "raw" / "tiny.txt").read_text(encoding="utf-8").splitlines())
     assert "美猴王" in lines[-1].split() or any("美猴王" in line.split() for line in lines)
 
@@ -137,7 +147,7 @@ def test_changing_window_reruns_only_pairs(workdir):
     result = snakemake(workdir)
     assert result.returncode == 0, result.output
     assert changed_stages(before, mtimes(workdir)) == {"pairs"}
-    assert read_pairs_metadata(workdir / "results" / "pairs" / "cbow.parquet")["window"] == config["pairs"]["window"]
+    assert read_dataset_metadata(workdir / "results" / "pairs" / "cbow")[0]["window"] == config["pairs"]["window"]
 
 
 def test_swapping_two_values_is_noticed(workdir):
@@ -146,11 +156,68 @@ def test_swapping_two_values_is_noticed(workdir):
     digits, latin = config["clean"]["digits"], config["clean"]["latin"]
     assert digits != latin
     before = mtimes(workdir)
-    write_config(workdir, config, clean={"digits": latin, "latin": digits})
-    result = snakemake(workdir, "--dry-run")
+    write_config(workdir, copy.deepcopy(config), clean={"digits": latin, "latin": digits})
+    try:
+        result = snakemake(workdir, "--dry-run")
+        assert result.returncode == 0, result.output
+        assert "params have changed" in result.output and "clean" in result.output
+        assert mtimes(workdir) == before
+    finally:
+        write_config(workdir, config)
+
+
+def _reversed_keys(value):
+    if isinstance(value, dict):
+        return {key: _reversed_keys(value[key]) for key in reversed(list(value))}
+    return value
+
+
+def test_reordering_the_config_keys_means_nothing_to_be_done(workdir):
+    """A YAML tool that sorts or reorders keys must not rerun anything: params are canonical."""
+    config = read_config(workdir)
+    reordered = _reversed_keys(config)
+    assert list(reordered) != list(config) and list(reordered["segment"]) != list(config["segment"])
+    (workdir / "config" / "config.yaml").write_text(
+        yaml.safe_dump(reordered, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    try:
+        result = snakemake(workdir, "--dry-run")
+        assert result.returncode == 0, result.output
+        assert "Nothing to be done" in result.output
+    finally:
+        write_config(workdir, config)
+
+
+def _pairs_multiset(folder: Path) -> Counter:
+    rows: Counter = Counter()
+    for part in sorted(folder.glob("*.parquet")):
+        for row in zip(*pq.read_table(part).to_pydict().values()):
+            rows[tuple(tuple(x) if isinstance(x, list) else x for x in row)] += 1
+    return rows
+
+
+def test_changing_the_shard_count_reruns_everything_and_gives_the_same_data(workdir, tmp_path):
+    root = tmp_path / "w"
+    shutil.copytree(workdir, root)  # with .snakemake: its metadata is what notices changed params
+    before_vocab = (root / "results" / "vocab.tsv").read_bytes()
+    before_pairs = {m: _pairs_multiset(root / "results" / "pairs" / m) for m in ("cbow", "skipgram")}
+    write_config(root, read_config(root), segment={"shards": 3})
+    result = snakemake(root)
     assert result.returncode == 0, result.output
-    assert "params have changed" in result.output and "clean" in result.output
-    assert mtimes(workdir) == before
+    for rule in ("segment", "clean", "count", "vocab", "pairs"):
+        assert f"rule {rule}:" in result.output or f"localrule {rule}:" in result.output, rule
+    assert (root / "results" / "segmented" / "shard-0002.txt").is_file()
+    # Sharding changes the files, not the data: same vocabulary, same multiset of pairs (positions included)
+    assert (root / "results" / "vocab.tsv").read_bytes() == before_vocab
+    meta, parts = read_dataset_metadata([root / "results" / "pairs" / "cbow" / f"part-{s}.parquet" for s in ("0000", "0001", "0002")])
+    assert meta["parts"] == 3
+    for model in ("cbow", "skipgram"):
+        files = [root / "results" / "pairs" / model / f"part-{s}.parquet" for s in ("0000", "0001", "0002")]
+        stale = root / "results" / "pairs" / model / "stale"
+        stale.mkdir()
+        for f in files:
+            shutil.copy(f, stale / f.name)
+        assert _pairs_multiset(stale) == before_pairs[model]
 
 
 # --- bad input: a clear message, no partial output --------------------------------------------
@@ -178,7 +245,7 @@ def test_corpus_in_the_wrong_encoding(bad_workdir, test_data):
     assert "`encoding`" in result.output and "gb18030" in result.output
     assert "Traceback" not in result.output
     assert not list(root.glob("results/segmented/*"))
-    assert not (root / "results" / "tokens.txt").exists()
+    assert not (root / "results" / "tokens").exists()
 
 
 def test_corpus_with_no_words(bad_workdir):
@@ -186,7 +253,7 @@ def test_corpus_with_no_words(bad_workdir):
     result = snakemake(root)
     assert result.returncode != 0
     assert "no tokens left after cleaning" in result.output
-    assert not (root / "results" / "tokens.txt").exists()
+    assert not (root / "results" / "vocab.tsv").exists()
 
 
 def test_empty_corpus(bad_workdir):
@@ -201,7 +268,7 @@ def test_vocabulary_emptied_by_min_count(bad_workdir):
     result = snakemake(root)
     assert result.returncode != 0
     assert "lower config key `vocab.min_count`" in result.output
-    assert (root / "results" / "tokens.txt").is_file()
+    assert (root / "results" / "counts" / "shard-0000.parquet").is_file()
     assert not (root / "results" / "vocab.tsv").exists()
     assert not (root / "results" / "pairs").exists() or not list((root / "results" / "pairs").iterdir())
 

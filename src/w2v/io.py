@@ -62,14 +62,17 @@ def read_input_bytes(path: Path, missing: str, folder: str) -> bytes:
         raise UserError(folder) from None
 
 
-def decode_text(data: bytes, path: str | os.PathLike, encoding: str, advice: str, label: str | None = None) -> str:
+def decode_text(
+    data: bytes, path: str | os.PathLike, encoding: str, advice: str, label: str | None = None, first_line: int = 1
+) -> str:
     """Decode `data`, read from `path`; undecodable bytes raise `UserError` naming the line and the bytes.
 
-    `advice` tells the user what to do; `label` names the encoding in the message (default: `encoding`).
+    `advice` tells the user what to do; `label` names the encoding in the message (default: `encoding`);
+    `first_line` is the line number of `data`'s first line in the file.
     """
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + first_line
         bad = data[exc.start : exc.start + 4]
         raise UserError(f"{path}, line {line}: not valid {label or encoding} (bytes {bad!r}); {advice}") from None

@@ -38,6 +38,8 @@ ROW_GROUP_SIZE = 65_536
 CBOW_FORMAT = "cbow-pairs-1"
 SKIPGRAM_FORMAT = "skipgram-pairs-1"
 _INT_KEYS = ("window", "n_tokens", "n_sentences", "seed")
+# Keys of a part of a partitioned dataset; a file without them is the one part of its dataset.
+_PART_KEYS = {"part": 0, "parts": 1, "first_position": 0}
 
 
 def cbow_schema(window: int) -> pa.Schema:
@@ -132,6 +134,17 @@ class _RowGroupWriter:
         self.writer.close()
 
 
+@dataclass(frozen=True)
+class Part:
+    """Where a pairs file sits in a partitioned dataset: part `index` of `parts`, its first token's
+    position in the whole in-vocabulary stream, and (when known) how many tokens it must hold."""
+
+    index: int = 0
+    parts: int = 1
+    first_position: int = 0
+    expected_tokens: int | None = None
+
+
 @dataclass
 class PairsStats:
     """What `write_pairs` wrote."""
@@ -159,18 +172,27 @@ def write_pairs(
     seed: int,
     row_group_size: int = ROW_GROUP_SIZE,
     batch_tokens: int = ROW_GROUP_SIZE,
+    part: Part = Part(),
 ) -> PairsStats:
     """Write the CBOW and skip-gram Parquet files for `tokens_path` (both appear only when complete).
 
-    Sentences are processed in runs of about `batch_tokens` tokens, so memory does not grow with the corpus.
+    Sentences are processed in runs of about `batch_tokens` tokens, so memory does not grow with the
+    corpus. `part` places the file in a partitioned dataset (one file per shard): positions start at
+    `part.first_position`, and a part may be empty (a shard with no vocabulary word).
     """
     if not 1 <= window <= 127:
         raise ValueError(f"window must be in 1..127, got {window}")
     n_tokens, n_sentences = _stream_size(tokens_path, vocab)
-    if n_tokens == 0:
+    if n_tokens == 0 and part.parts == 1:
         raise UserError(
             f"no token of {tokens_path} is in the vocabulary; rebuild the vocabulary from this "
             "token file (rule vocab)"
+        )
+    if part.expected_tokens is not None and n_tokens != part.expected_tokens:
+        raise UserError(
+            f"{tokens_path} holds {n_tokens} vocabulary tokens, but the corpus statistics say "
+            f"{part.expected_tokens} for part {part.index}: the token shard changed after the vocabulary "
+            "was built; rerun `w2v count` and `w2v vocab` (rules count and vocab)"
         )
     common = {
         "w2v.window": str(window),
@@ -178,13 +200,16 @@ def write_pairs(
         "w2v.seed": str(seed),
         "w2v.n_tokens": str(n_tokens),
         "w2v.n_sentences": str(n_sentences),
+        "w2v.part": str(part.index),
+        "w2v.parts": str(part.parts),
+        "w2v.first_position": str(part.first_position),
     }
     offs = offsets(window).astype(np.int8)
     with atomic_path(cbow_path) as cbow_tmp, atomic_path(skipgram_path) as sg_tmp:
         cbow = _RowGroupWriter(cbow_tmp, cbow_schema(window), {"w2v.format": CBOW_FORMAT, **common}, row_group_size)
         skipgram = _RowGroupWriter(sg_tmp, SKIPGRAM_SCHEMA, {"w2v.format": SKIPGRAM_FORMAT, **common}, row_group_size)
         try:
-            base = 0
+            base = part.first_position
             progress = tqdm(total=n_tokens, desc="pairs", unit="token", disable=None)
             for ids, lengths in iter_sentence_batches(tokens_path, vocab, batch_tokens):
                 context = context_matrix(ids, lengths, window)
@@ -240,6 +265,63 @@ def read_pairs_metadata(path: str | os.PathLike) -> dict:
             meta[key] = int(meta[key])
         except (KeyError, ValueError):
             raise UserError(f"{path}: metadata w2v.{key} is missing or not an integer; {redo}") from None
+    for key, default in _PART_KEYS.items():
+        try:
+            meta[key] = int(meta.get(key, default))
+        except ValueError:
+            raise UserError(f"{path}: metadata w2v.{key} is not an integer; {redo}") from None
     if "vocab_sha256" not in meta:
         raise UserError(f"{path}: metadata w2v.vocab_sha256 is missing; {redo}")
     return meta
+
+
+def dataset_files(source: str | os.PathLike | list) -> list[Path]:
+    """The part files of a pairs dataset: a file stands for itself, a folder for its `*.parquet` files."""
+    items = source if isinstance(source, (list, tuple)) else [source]
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(path.glob("*.parquet"))
+            if not found:
+                raise UserError(f"pairs folder {path} holds no .parquet files; rerun `w2v pairs` (rule pairs)")
+            files.extend(found)
+        else:
+            files.append(path)
+    if not files:
+        raise UserError("no pairs file given; rerun `w2v pairs` (rule pairs)")
+    return files
+
+
+def read_dataset_metadata(source: str | os.PathLike | list) -> tuple[dict, list[Path]]:
+    """The metadata of a pairs dataset (totals over its parts) and its part files in part order.
+
+    Every part must agree on format, window, vocabulary and seed, and the parts must be complete and
+    contiguous (part i starts where part i-1 ends), so a stale file from another run is caught.
+    """
+    files = dataset_files(source)
+    metas = sorted(((read_pairs_metadata(f), f) for f in files), key=lambda mf: mf[0]["part"])
+    first, first_file = metas[0]
+    redo = "delete the pairs folder and rerun `w2v pairs` for every shard (rule pairs)"
+    position = 0
+    for index, (meta, path) in enumerate(metas):
+        for key in ("format", "window", "vocab_sha256", "seed", "parts"):
+            if meta[key] != first[key]:
+                raise UserError(
+                    f"{path} and {first_file} belong to different pairs datasets (metadata w2v.{key}: "
+                    f"{meta[key]!r} vs {first[key]!r}); {redo}"
+                )
+        if meta["part"] != index or meta["first_position"] != position:
+            raise UserError(
+                f"{path}: part {meta['part']} (first position {meta['first_position']}) does not follow the "
+                f"parts before it (expected part {index} at position {position}); {redo}"
+            )
+        position += meta["n_tokens"]
+    if len(metas) != first["parts"]:
+        raise UserError(f"the pairs dataset has {len(metas)} of its {first['parts']} part files; {redo}")
+    combined = {k: first[k] for k in ("format", "window", "vocab_sha256", "seed", "parts")}
+    combined["n_tokens"] = position
+    combined["n_sentences"] = sum(m["n_sentences"] for m, _ in metas)
+    if position == 0:
+        raise UserError(f"the pairs dataset {files[0].parent} holds no tokens; rerun `w2v pairs` (rule pairs)")
+    return combined, [f for _, f in metas]

@@ -24,9 +24,9 @@ import jingu
 from w2v.errors import UserError
 from w2v.io import atomic_open
 from w2v.models import build_model
-from w2v.pairs import read_pairs_metadata
+from w2v.pairs import read_dataset_metadata
 from w2v.training import sampling
-from w2v.training.batches import PairsFile, chunk_rows, epoch_batches, prefetch
+from w2v.training.batches import PairsDataset, epoch_batches, prefetch
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.training.optim import RowAdagrad
 from w2v.training.parallel import SplitStep
@@ -133,23 +133,23 @@ def full_settings(settings: dict) -> dict:
     return out
 
 
-def _check_inputs(model: str, pairs_path: Path, vocab_path: Path) -> tuple[Any, dict]:
+def _check_inputs(model: str, pairs: Any, vocab_path: Path) -> tuple[Any, dict, list[Path]]:
     vocab = load_vocab(vocab_path)
-    meta = read_pairs_metadata(pairs_path)
+    meta, files = read_dataset_metadata(pairs)
     expected = "cbow-pairs-1" if model == "cbow" else "skipgram-pairs-1"
     if meta["format"] != expected:
-        raise UserError(f"{pairs_path} holds {meta['format']} rows, but model {model!r} needs {expected}")
+        raise UserError(f"{files[0]} holds {meta['format']} rows, but model {model!r} needs {expected}")
     if meta["vocab_sha256"] != vocab.sha256:
         raise UserError(
-            f"{pairs_path} was built from another vocabulary than {vocab_path} (sha256 differs); "
+            f"{files[0]} was built from another vocabulary than {vocab_path} (sha256 differs); "
             "rerun `w2v pairs` (rule pairs)"
         )
-    return vocab, meta
+    return vocab, meta, files
 
 
 def train(
     model: str,
-    pairs_path: str | Path,
+    pairs: str | Path | list[str | Path],
     vocab_path: str | Path,
     settings: dict,
     out_vec: str | Path,
@@ -158,7 +158,8 @@ def train(
     device: str = "auto",
     stop_after: int | None = None,
 ) -> dict:
-    """Train `model` ("cbow" or "skipgram") and write `out_vec` and `out_history`; return the history.
+    """Train `model` ("cbow" or "skipgram") on `pairs` (a pairs file, a folder of part files, or a
+    list of part files) and write `out_vec` and `out_history`; return the history.
 
     `settings` are the `train` config keys (missing ones take `DEFAULTS`) plus `seed`. With a
     `checkpoint_path`, a checkpoint is written after every epoch and a matching one is resumed
@@ -167,15 +168,15 @@ def train(
     """
     if model not in MODELS:
         raise UserError(f"unknown model {model!r}; expected one of {MODELS}")
-    pairs_path, vocab_path = Path(pairs_path), Path(vocab_path)
+    vocab_path = Path(vocab_path)
     keep_freed_memory()
     cfg = full_settings(settings)
-    vocab, meta = _check_inputs(model, pairs_path, vocab_path)
+    vocab, meta, files = _check_inputs(model, pairs, vocab_path)
     window, seed = meta["window"], int(cfg["seed"])
-    source = PairsFile(pairs_path, model, window)
+    source = PairsDataset(files, model, window)
     dev = resolve_device(device)
-    # On a GPU this pass also puts the file on the device (when it fits), ready for every epoch.
-    source.check_ids(len(vocab), dev, chunk_rows(cfg["shuffle_buffer"], dev))
+    # On a GPU this pass also puts the pairs on the device (when they fit), ready for every epoch.
+    source.check_ids(len(vocab), dev)
 
     # Both live on the training device for the whole run (the masks and draws are made there).
     keep_prob = jingu.cuda.to_device(sampling.keep_probabilities(vocab.counts, cfg["sample"]), dev)
@@ -239,7 +240,7 @@ def train(
 
 
 def _train_epoch(
-    net: Any, opt: Any, source: PairsFile, cfg: dict, keep_prob: Any, table: Any,
+    net: Any, opt: Any, source: PairsDataset, cfg: dict, keep_prob: Any, table: Any,
     seed: int, epoch: int, n_tokens: int, device: str,
 ) -> dict:
     """One pass over the pairs; returns the epoch's history record. Raises TrainingDiverged on NaN/inf.

@@ -1,4 +1,4 @@
-"""The vocabulary: word counts from the clean token stream, written as `results/vocab.tsv`.
+"""The vocabulary: merged word counts of the clean token stream, written as `results/vocab.tsv`.
 
 Contract (docs/contracts.md): header `id\\ttoken\\tcount`; row id 0 is `<pad>` with count 0
 (padding, never a word); then words by count descending, then token ascending (code point order);
@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from w2v.counts import corpus_stats, load_counts, merge_counts
 
 from w2v.errors import UserError
 from w2v.io import atomic_open, decode_text, read_input_bytes
@@ -44,25 +47,29 @@ class Vocabulary:
         return len(self.tokens)
 
 
-def count_tokens(path: str | os.PathLike) -> Counter:
-    """Count every token of a clean token file (one sentence a line, tokens separated by spaces)."""
-    counts: Counter = Counter()
-    with open(path, encoding="utf-8") as handle:
-        for line in tqdm(handle, desc="count tokens", unit="line", disable=None):
-            counts.update(line.split())
-    return counts
-
-
-def build_vocab(counts: Counter, min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:
+def build_vocab(counts: Mapping[str, int], min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:
     """Keep words seen at least `min_count` times, most frequent first, at most `max_vocab_size`."""
+    table = pa.table(
+        {"token": pa.array(list(counts), pa.large_string()), "count": pa.array(list(counts.values()), pa.int64())}
+    )
+    return vocab_from_counts(table, min_count, max_vocab_size)
+
+
+def vocab_from_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:
+    """Words seen at least `min_count` times, by count descending then token (code point order), the
+    exact `max_vocab_size` most frequent (no pruning while counting)."""
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
     if max_vocab_size is not None and max_vocab_size < 1:
         raise ValueError(f"max_vocab_size must be >= 1 or None, got {max_vocab_size}")
-    words = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+    kept = merged.filter(pc.greater_equal(merged["count"], min_count))
+    # UTF-8 byte order is code point order, so Arrow's binary sort agrees with Python's str sort
+    kept = kept.sort_by([("count", "descending"), ("token", "ascending")])
     if max_vocab_size is not None:
-        words = words[:max_vocab_size]
-    return Vocabulary([PAD, *(w for w, _ in words)], np.array([0, *(c for _, c in words)], dtype=np.int64))
+        kept = kept.slice(0, max_vocab_size)
+    tokens = kept["token"].to_pylist()
+    counts = kept["count"].to_numpy()
+    return Vocabulary([PAD, *tokens], np.concatenate([[0], counts]).astype(np.int64))
 
 
 def format_vocab(vocab: Vocabulary) -> bytes:
@@ -81,28 +88,41 @@ def write_vocab(vocab: Vocabulary, path: str | os.PathLike) -> str:
 
 
 def make_vocab(
-    tokens_path: str | os.PathLike,
+    inputs: str | os.PathLike | Sequence[str | os.PathLike],
     output: str | os.PathLike,
     min_count: int = 1,
     max_vocab_size: int | None = None,
+    stats_path: str | os.PathLike | None = None,
 ) -> Vocabulary:
-    """Count `tokens_path`, build the vocabulary and write it; `UserError` if no word is left."""
-    counts = count_tokens(tokens_path)
-    if not counts:
-        raise UserError(f"{tokens_path} holds no tokens; rerun `w2v clean` (rule clean)")
-    vocab = build_vocab(counts, min_count, max_vocab_size)
-    if len(vocab) == 1:
-        top = max(counts.values())
+    """Merge the counts of `inputs` (shards' counts files from `w2v count`, or clean token files, in
+    corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
+    (`w2v.counts.CorpusStats`). `UserError` if no token or no word is left."""
+    paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    merged, totals = merge_counts(load_counts(p) for p in paths)
+    n_tokens = sum(tokens for _, tokens in totals)
+    if n_tokens == 0:
+        names = ", ".join(str(p) for p in paths)
         raise UserError(
-            f"no word of {tokens_path} occurs {min_count} times or more (the most frequent occurs "
+            f"no tokens left after cleaning ({names} hold none): the corpus is all punctuation and "
+            "symbols, or its words were filtered by config keys `clean.digits`/`clean.latin`; check that "
+            "config key `corpus` names a text with words in it"
+        )
+    vocab = vocab_from_counts(merged, min_count, max_vocab_size)
+    if len(vocab) == 1:
+        top = int(pc.max(merged["count"]).as_py())
+        raise UserError(
+            f"no word of the corpus occurs {min_count} times or more (the most frequent occurs "
             f"{top} times), so the vocabulary is empty; lower config key `vocab.min_count` "
             f"(at most {top}) or use a larger corpus"
         )
     write_vocab(vocab, output)
+    if stats_path is not None:
+        stats = corpus_stats((load_counts(p) for p in paths), merged.num_rows, vocab.tokens[1:], vocab.sha256)
+        stats.write(stats_path)
     kept = int(vocab.counts.sum())
     log.info(
         "vocabulary: %d words (of %d distinct), %d of %d tokens kept (%.1f%%)",
-        len(vocab) - 1, len(counts), kept, sum(counts.values()), 100.0 * kept / sum(counts.values()),
+        len(vocab) - 1, merged.num_rows, kept, n_tokens, 100.0 * kept / n_tokens,
     )
     return vocab
 

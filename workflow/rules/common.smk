@@ -1,5 +1,8 @@
-# Shared by every rule file: config validation (before any job runs) and small helpers.
+# Shared by all rule files - config validation (before any job runs) and the helpers the rules call.
+# Functions only: Snakemake's linter wants rules and functions in separate files.
 
+import glob
+import json
 from pathlib import Path
 
 import jsonschema
@@ -8,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+TRAIN_MODELS = ("cbow", "skipgram")
 
 
 def check_config(config: dict, schema_path: Path) -> None:
@@ -30,12 +34,57 @@ check_config(config, CONFIG_SCHEMA)
 validate(config, schema=str(CONFIG_SCHEMA))  # fills in the schema defaults
 
 
+def canonical(value):
+    """`value` with every mapping's keys sorted, so params compare equal however the YAML orders them."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def settings(section: str, *top_level: str) -> dict:
     """One rule's settings as a dict of builtins: config[section] plus the named top-level keys.
 
     Snakemake reruns a job when a params value changes only if it is a plain builtin; one dict per
-    rule keeps that true and catches two keys swapping values.
+    rule keeps that true and catches two keys swapping values; sorted keys make it independent of
+    the order of the keys in the config file.
     """
     values = dict(config.get(section, {}))
     values.update({key: config[key] for key in top_level})
-    return values
+    return canonical(values)
+
+
+def train_settings(model: str) -> str:
+    """The settings of one model as JSON: train.* keys, then train.<model> overrides, plus seed."""
+    section = config["train"]
+    values = {k: v for k, v in section.items() if k not in TRAIN_MODELS}
+    values.update(section.get(model) or {})
+    values["seed"] = config["seed"]
+    return json.dumps(values, sort_keys=True)
+
+
+def corpus_files() -> list[str]:
+    """The files of config key `corpus`: a file, a folder (its files, sorted, hidden ones skipped) or
+    a glob pattern (sorted matches)."""
+    spec = config["corpus"]
+    path = Path(spec)
+    if any(ch in spec for ch in "*?["):
+        found = sorted(p for p in glob.glob(spec, recursive=True) if Path(p).is_file())
+        if not found:
+            raise WorkflowError(f"config key `corpus`: the pattern {spec!r} matches no file")
+        return found
+    if path.is_dir():
+        found = sorted(
+            str(p) for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if not found:
+            raise WorkflowError(f"config key `corpus`: the folder {spec!r} holds no files")
+        return found
+    return [spec]
+
+
+def shard_ids() -> list[str]:
+    """Shard names, zero-padded so that file listings sort in corpus order."""
+    return [f"{i:04d}" for i in range(config["segment"]["shards"])]

@@ -2,14 +2,11 @@
 # Settings: config `eval` (see workflow/schemas/config.schema.yaml). All logic lives in `w2v evaluate`;
 # its log lines go to results/logs/evaluate/ and to the console, like the text stages'.
 
-EVAL_MODELS = ["cbow", "skipgram"]
-
-
 rule evaluate:
     input:
-        vectors=expand("results/{model}.vec", model=EVAL_MODELS),
-        histories=expand("results/{model}.history.json", model=EVAL_MODELS),
-        tokens="results/tokens.txt",
+        vectors=expand("results/{model}.vec", model=TRAIN_MODELS),
+        histories=expand("results/{model}.history.json", model=TRAIN_MODELS),
+        stats="results/corpus.json",
         vocab="results/vocab.tsv",
         aliases=config["eval"]["aliases"] or [],
         analogies=config["eval"]["analogies"] or [],
@@ -31,7 +28,7 @@ rule evaluate:
         ),
         metrics="results/report/metrics.json",
     params:
-        settings=dict(config["eval"]),
+        settings=settings("eval"),
         corpus=config["corpus"],
         min_count=config["vocab"]["min_count"],
         figures=lambda wildcards, output: str(Path(output.loss).parent),
@@ -39,9 +36,11 @@ rule evaluate:
         "results/logs/evaluate/evaluate.log",
     benchmark:
         "results/benchmarks/evaluate.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
         "w2v evaluate --vectors {input.vectors:q} --histories {input.histories:q}"
-        " --tokens {input.tokens:q} --vocab {input.vocab:q}"
+        " --tokens {input.stats:q} --vocab {input.vocab:q}"
         " --queries {params.settings[queries]:q} --topn {params.settings[topn]}"
         " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
         " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"

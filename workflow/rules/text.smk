@@ -1,22 +1,20 @@
-# Text stages: raw corpus -> jieba shards (scatter) -> tokens.txt (gather) -> vocab.tsv -> pairs.
-# Every command writes its log lines both to results/logs/ and to the console (tee), so an
-# error message reaches the user without opening the log.
-
-SHARDS = list(range(config["segment"]["shards"]))
-USER_DICT = config["segment"]["user_dict"]
+# Text stages, one job per shard for every stage whose work grows with the corpus:
+#   corpus byte range -> segmented shard -> clean shard -> shard counts   (a job each per shard)
+#   all shards' counts -> vocab.tsv + corpus.json                        (the one gather: vocabulary-sized)
+#   clean shard + vocab -> pairs part of each model                      (a job per shard)
+# Every command writes its log lines both to results/logs/ and to the console (tee), so an error
+# message reaches the user without opening the log.
 
 
 wildcard_constraints:
-    shard=r"\d+",
+    shard=r"\d{4}",
 
 
 rule text:
     """Convenience target: every text-stage output."""
     input:
-        tokens="results/tokens.txt",
         vocab="results/vocab.tsv",
-        cbow="results/pairs/cbow.parquet",
-        skipgram="results/pairs/skipgram.parquet",
+        pairs=expand("results/pairs/{model}/part-{shard}.parquet", model=TRAIN_MODELS, shard=shard_ids()),
 
 
 rule jieba_cache:
@@ -27,81 +25,112 @@ rule jieba_cache:
         "results/logs/jieba_cache/jieba_cache.log",
     benchmark:
         "results/benchmarks/jieba_cache.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
         "w2v segment --build-cache --jieba-cache {output.cache:q} 2>&1 | tee {log:q}"
 
 
 rule segment:
-    """Segment one contiguous run of the corpus' lines (scatter: one job per shard)."""
+    """Segment one byte range of the corpus (cut at line starts); the job reads only its range."""
     input:
-        corpus=config["corpus"],
-        user_dict=[USER_DICT] if USER_DICT else [],
+        corpus=corpus_files(),
+        user_dict=[config["segment"]["user_dict"]] if config["segment"]["user_dict"] else [],
         cache=rules.jieba_cache.output.cache,
     output:
         shard="results/segmented/shard-{shard}.txt",
     params:
         settings=settings("segment", "encoding"),
-        user_dict_option="--user-dict" if USER_DICT else "",
+        user_dict_option="--user-dict" if config["segment"]["user_dict"] else "",
+        shard=lambda wildcards: int(wildcards.shard),
     log:
         "results/logs/segment/shard-{shard}.log",
     benchmark:
         "results/benchmarks/segment/shard-{shard}.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
         "w2v segment --corpus {input.corpus:q} --encoding {params.settings[encoding]:q}"
         " {params.user_dict_option} {input.user_dict:q} --hmm {params.settings[hmm]}"
-        " --shards {params.settings[shards]} --shard {wildcards.shard}"
+        " --shards {params.settings[shards]} --shard {params.shard}"
         " --jieba-cache {input.cache:q} --output {output.shard:q} 2>&1 | tee {log:q}"
 
 
 rule clean:
-    """Gather the shards in order; drop punctuation and symbols; one sentence a line."""
+    """Drop punctuation and symbols from one segmented shard; one sentence a line."""
     input:
-        shards=expand("results/segmented/shard-{shard}.txt", shard=SHARDS),
+        shard=rules.segment.output.shard,
     output:
-        tokens="results/tokens.txt",
+        tokens="results/tokens/shard-{shard}.txt",
     params:
         settings=settings("clean"),
     log:
-        "results/logs/clean/clean.log",
+        "results/logs/clean/shard-{shard}.log",
     benchmark:
-        "results/benchmarks/clean.tsv"
+        "results/benchmarks/clean/shard-{shard}.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
-        "w2v clean {input.shards:q} --digits {params.settings[digits]}"
+        "w2v clean {input.shard:q} --digits {params.settings[digits]}"
         " --latin {params.settings[latin]} --output {output.tokens:q} 2>&1 | tee {log:q}"
 
 
-rule vocab:
-    """Count tokens; keep words seen at least min_count times (id 0 is padding)."""
+rule count:
+    """Count the tokens of one clean shard."""
     input:
         tokens=rules.clean.output.tokens,
     output:
+        counts="results/counts/shard-{shard}.parquet",
+    log:
+        "results/logs/count/shard-{shard}.log",
+    benchmark:
+        "results/benchmarks/count/shard-{shard}.tsv"
+    conda:
+        "../envs/w2v.yaml"
+    shell:
+        "w2v count {input.tokens:q} --output {output.counts:q} 2>&1 | tee {log:q}"
+
+
+rule vocab:
+    """Merge the shards' counts; keep words seen at least min_count times (id 0 is padding)."""
+    input:
+        counts=expand("results/counts/shard-{shard}.parquet", shard=shard_ids()),
+    output:
         vocab="results/vocab.tsv",
+        stats="results/corpus.json",
     params:
         settings=settings("vocab"),
     log:
         "results/logs/vocab/vocab.log",
     benchmark:
         "results/benchmarks/vocab.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
-        "w2v vocab {input.tokens:q} --min-count {params.settings[min_count]}"
-        " --max-vocab-size {params.settings[max_vocab_size]} --output {output.vocab:q} 2>&1 | tee {log:q}"
+        "w2v vocab {input.counts:q} --min-count {params.settings[min_count]}"
+        " --max-vocab-size {params.settings[max_vocab_size]} --output {output.vocab:q}"
+        " --stats {output.stats:q} 2>&1 | tee {log:q}"
 
 
 rule pairs:
-    """Every (center, context) relation up to window, for CBOW and skip-gram (Parquet)."""
+    """Every (center, context) relation up to window in one shard, for CBOW and skip-gram (Parquet)."""
     input:
         tokens=rules.clean.output.tokens,
         vocab=rules.vocab.output.vocab,
+        stats=rules.vocab.output.stats,
     output:
-        cbow="results/pairs/cbow.parquet",
-        skipgram="results/pairs/skipgram.parquet",
+        cbow="results/pairs/cbow/part-{shard}.parquet",
+        skipgram="results/pairs/skipgram/part-{shard}.parquet",
     params:
         settings=settings("pairs", "seed"),
+        part=lambda wildcards: int(wildcards.shard),
     log:
-        "results/logs/pairs/pairs.log",
+        "results/logs/pairs/part-{shard}.log",
     benchmark:
-        "results/benchmarks/pairs.tsv"
+        "results/benchmarks/pairs/part-{shard}.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
-        "w2v pairs {input.tokens:q} --vocab {input.vocab:q} --window {params.settings[window]}"
-        " --seed {params.settings[seed]} --cbow {output.cbow:q} --skipgram {output.skipgram:q}"
-        " 2>&1 | tee {log:q}"
+        "w2v pairs {input.tokens:q} --vocab {input.vocab:q} --stats {input.stats:q} --part {params.part}"
+        " --window {params.settings[window]} --seed {params.settings[seed]}"
+        " --cbow {output.cbow:q} --skipgram {output.skipgram:q} 2>&1 | tee {log:q}"

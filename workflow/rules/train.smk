@@ -1,25 +1,11 @@
-# Training: pairs + vocabulary -> word vectors (word2vec text format) and a JSON history.
+# Training: pairs dataset (one part per shard) + vocabulary -> word vectors (word2vec text format) and a JSON history.
 # The checkpoint is deliberately NOT an output: Snakemake deletes the outputs of a failed job, and
 # the checkpoint must survive a kill so that rerunning the rule resumes from the last epoch.
-
-import json
-
-TRAIN_MODELS = ("cbow", "skipgram")
-
-
-def train_settings(model: str) -> str:
-    """The settings of one model as JSON: train.* keys, then train.<model> overrides, plus seed."""
-    section = config["train"]
-    values = {k: v for k, v in section.items() if k not in TRAIN_MODELS}
-    values.update(section.get(model) or {})
-    values["seed"] = config["seed"]
-    return json.dumps(values, sort_keys=True)
-
 
 rule train:
     """Train CBOW or skip-gram on jingu; resumes from results/checkpoints/{model}.npz if present."""
     input:
-        pairs="results/pairs/{model}.parquet",
+        pairs=expand("results/pairs/{{model}}/part-{shard}.parquet", shard=shard_ids()),
         vocab="results/vocab.tsv",
     output:
         vec="results/{model}.vec",
@@ -39,6 +25,8 @@ rule train:
         "results/logs/train/{model}.log",
     benchmark:
         "results/benchmarks/train/{model}.tsv"
+    conda:
+        "../envs/w2v.yaml"
     shell:
         "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1"
         " w2v train --model {wildcards.model} --pairs {input.pairs:q} --vocab {input.vocab:q}"

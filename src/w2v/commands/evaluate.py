@@ -20,7 +20,10 @@ def register(subparsers) -> None:
                         help="word2vec text files, one per model (results/cbow.vec results/skipgram.vec)")
     parser.add_argument("--histories", nargs="+", required=True, metavar="JSON",
                         help="training histories in the same order (results/cbow.history.json ...)")
-    parser.add_argument("--tokens", required=True, help="clean token file (results/tokens.txt)")
+    parser.add_argument(
+        "--tokens", required=True,
+        help="corpus statistics (results/corpus.json) or a clean token file, for the report's corpus counts",
+    )
     parser.add_argument("--vocab", required=True, help="vocabulary TSV (results/vocab.tsv)")
     parser.add_argument("--queries", nargs="*", default=[], metavar="WORD",
                         help="words whose neighbours to list (`eval.queries`)")

@@ -20,18 +20,36 @@ def register(subparsers) -> None:
     parser.add_argument("--vocab", required=True, help="vocabulary file (results/vocab.tsv)")
     parser.add_argument("--window", type=positive_int, default=5, help="largest center-context distance (`pairs.window`)")
     parser.add_argument("--seed", type=non_negative_int, default=1, help="seed stored in the metadata (`seed`)")
-    parser.add_argument("--cbow", required=True, help="CBOW file to write (results/pairs/cbow.parquet)")
-    parser.add_argument("--skipgram", required=True, help="skip-gram file to write (results/pairs/skipgram.parquet)")
+    parser.add_argument("--cbow", required=True, help="CBOW file to write (results/pairs/cbow/part-N.parquet)")
+    parser.add_argument("--skipgram", required=True, help="skip-gram file to write (results/pairs/skipgram/part-N.parquet)")
+    parser.add_argument(
+        "--stats", default=None,
+        help="corpus statistics from `w2v vocab --stats` (results/corpus.json); with --part, TOKENS is that "
+        "shard of the corpus and the files become part of a dataset",
+    )
+    parser.add_argument("--part", type=non_negative_int, default=None, help="which shard TOKENS is (needs --stats)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from w2v.counts import CorpusStats
     from w2v.errors import UserError
-    from w2v.pairs import write_pairs
+    from w2v.pairs import Part, write_pairs
     from w2v.vocab import load_vocab
 
     if args.window > 50:
         raise UserError(f"--window {args.window} is above the limit of 50 (config key `pairs.window`)")
     vocab = load_vocab(args.vocab)
-    write_pairs(args.tokens, vocab, args.cbow, args.skipgram, args.window, args.seed)
+    part = Part()
+    if (args.stats is None) != (args.part is None):
+        raise UserError("w2v pairs: --stats and --part go together")
+    if args.stats is not None:
+        stats = CorpusStats.read(args.stats)
+        if stats.vocab_sha256 != vocab.sha256:
+            raise UserError(f"{args.stats} was written with another vocabulary than {args.vocab}; rerun `w2v vocab` (rule vocab)")
+        if args.part >= len(stats.shards):
+            raise UserError(f"--part {args.part} is out of range: {args.stats} describes {len(stats.shards)} shards")
+        shard = stats.shards[args.part]
+        part = Part(args.part, len(stats.shards), shard["first_position"], shard["vocab_tokens"])
+    write_pairs(args.tokens, vocab, args.cbow, args.skipgram, args.window, args.seed, part=part)
     return 0

@@ -16,12 +16,16 @@ def register(subparsers) -> None:
         "segment",
         help="segment one shard of the corpus with jieba",
         description=(
-            "Segment shard SHARD of SHARDS (a contiguous run of the corpus' lines, cut by character "
-            "count) into OUTPUT: one line per input line, tokens separated by a space. With "
-            "--build-cache, only build jieba's prefix-dictionary cache at --jieba-cache."
+            "Segment shard SHARD of SHARDS of the corpus into OUTPUT: one line per input line, tokens "
+            "separated by a space. The corpus files are laid end to end and cut into SHARDS byte ranges "
+            "at line starts; a job reads only its own range. With --build-cache, only build jieba's "
+            "prefix-dictionary cache at --jieba-cache."
         ),
     )
-    parser.add_argument("--corpus", help="raw text file (config key `corpus`)")
+    parser.add_argument(
+        "--corpus", nargs="+",
+        help="raw text files or folders, in corpus order; .gz/.bz2/.xz read as streams (config key `corpus`)",
+    )
     parser.add_argument("--encoding", default="utf-8", help="its encoding (config key `encoding`; default utf-8)")
     parser.add_argument("--user-dict", default="", help="jieba user dictionary; empty for none (`segment.user_dict`)")
     parser.add_argument("--hmm", type=boolean, default=True, help="true/false: jieba's HMM for unknown words (`segment.hmm`)")
@@ -34,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from w2v.text.corpus import read_corpus_lines, shard_bounds
+    from w2v.text.corpus import ShardReader, corpus_files
     from w2v.text.segment import build_cache, make_tokenizer, write_segmented
     from w2v.text.userdict import read_user_dict
 
@@ -47,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if args.shard >= args.shards:
         raise UserError(f"--shard {args.shard} is out of range for --shards {args.shards} (0..{args.shards - 1})")
     entries = read_user_dict(args.user_dict) if args.user_dict else []
-    lines = read_corpus_lines(args.corpus, args.encoding)
-    start, stop = shard_bounds(lines, args.shards)[args.shard]
+    reader = ShardReader(corpus_files(args.corpus), args.shards, args.shard, args.encoding)
     tokenizer = make_tokenizer(args.jieba_cache, entries)
-    n_tokens = write_segmented(tokenizer, lines[start:stop], args.output, hmm=args.hmm)
-    log.info("shard %d/%d: lines %d..%d, %d tokens -> %s", args.shard, args.shards, start, stop, n_tokens, args.output)
+    n_tokens = write_segmented(tokenizer, reader, args.output, hmm=args.hmm)
+    log.info(
+        "shard %d/%d: %.1f MB of text, %d tokens -> %s",
+        args.shard, args.shards, reader.bytes_read / 1e6, n_tokens, args.output,
+    )
     return 0

@@ -22,7 +22,10 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("--model", required=True, choices=["cbow", "skipgram"], help="which model to train")
-    parser.add_argument("--pairs", required=True, help="pairs file (results/pairs/{model}.parquet)")
+    parser.add_argument(
+        "--pairs", required=True, nargs="+",
+        help="pairs part files, or a folder of them (results/pairs/{model}/part-*.parquet)",
+    )
     parser.add_argument("--vocab", required=True, help="vocabulary file (results/vocab.tsv)")
     parser.add_argument(
         "--settings",

@@ -10,24 +10,27 @@ from w2v.commands._args import optional_positive_int, positive_int
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "vocab",
-        help="build the vocabulary (id, token, count)",
+        help="merge token counts into the vocabulary (id, token, count)",
         description=(
-            "Count the tokens of TOKENS and write OUTPUT: header id/token/count, row 0 <pad>, then "
-            "words seen at least --min-count times by count descending, then token."
+            "Merge the counts of INPUTS (counts files from `w2v count`, or clean token files, in corpus "
+            "order) and write OUTPUT: header id/token/count, row 0 <pad>, then words seen at least "
+            "--min-count times by count descending, then token. With --stats, also write the corpus "
+            "statistics the pairs stage needs (per shard: tokens in the vocabulary, first position)."
         ),
     )
-    parser.add_argument("tokens", help="clean token file (results/tokens.txt)")
+    parser.add_argument("inputs", nargs="+", help="counts files (.parquet) or clean token files, in corpus order")
     parser.add_argument("--min-count", type=positive_int, default=1, help="drop rarer words (`vocab.min_count`)")
     parser.add_argument(
         "--max-vocab-size", type=optional_positive_int, default=None,
         help="keep at most this many words; none for no cap (`vocab.max_vocab_size`)",
     )
     parser.add_argument("-o", "--output", required=True, help="vocabulary file to write (results/vocab.tsv)")
+    parser.add_argument("--stats", default=None, help="corpus statistics to write (results/corpus.json)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from w2v.vocab import make_vocab
 
-    make_vocab(args.tokens, args.output, args.min_count, args.max_vocab_size)
+    make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
     return 0

@@ -52,7 +52,7 @@ def load_history(path: str | os.PathLike) -> dict:
 
 @dataclass
 class TokenStats:
-    """Counts of a clean token file (results/tokens.txt)."""
+    """Counts of the clean corpus."""
 
     sentences: int
     tokens: int
@@ -60,8 +60,14 @@ class TokenStats:
 
 
 def token_stats(path: str | os.PathLike) -> TokenStats:
-    """Sentences, tokens and distinct tokens of a token file, read as a stream."""
+    """Sentences, tokens and distinct tokens: from the corpus statistics (results/corpus.json, written
+    by the vocabulary stage) or counted from a clean token file, read as a stream."""
     path = Path(path)
+    if path.suffix == ".json":
+        from w2v.counts import CorpusStats  # noqa: PLC0415 - only this input needs it
+
+        stats = CorpusStats.read(path)
+        return TokenStats(stats.sentences, stats.tokens, stats.distinct)
     sentences = tokens = 0
     seen: set[str] = set()
     try:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from w2v.errors import UserError
 from w2v.io import atomic_open
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ def clean_files(
 ) -> CleanStats:
     """Clean segmented shard files, concatenated in the given order, into `output`.
 
-    Raises `UserError` when no token survives, so later stages never see an empty stream.
+    A shard may hold no word (it is then empty); the vocabulary stage checks the corpus as a whole.
     """
     stats = CleanStats()
     with atomic_open(output) as out:
@@ -118,13 +117,8 @@ def clean_files(
                         stats.tokens_out += len(sentence)
                         out.write(" ".join(sentence))
                         out.write("\n")
-        if stats.tokens_out == 0:
-            names = ", ".join(str(p) for p in inputs)
-            raise UserError(
-                f"no tokens left after cleaning {names} ({stats.tokens_in} segmented tokens, all "
-                "punctuation, symbols or filtered by config keys `clean.digits`/`clean.latin`); "
-                "check that config key `corpus` names a text with words in it"
-            )
+    if stats.tokens_out == 0:
+        log.warning("no tokens left after cleaning %s", ", ".join(str(p) for p in inputs))
     log.info(
         "cleaned %d lines: %d of %d tokens kept, %d sentences",
         stats.lines, stats.tokens_out, stats.tokens_in, stats.sentences,

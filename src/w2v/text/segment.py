@@ -77,7 +77,7 @@ def segment_lines(tokenizer, lines: Iterable[str], hmm: bool = True) -> Iterator
         yield tokens
 
 
-def write_segmented(tokenizer, lines: list[str], output: str | os.PathLike, hmm: bool = True) -> int:
+def write_segmented(tokenizer, lines: Iterable[str], output: str | os.PathLike, hmm: bool = True) -> int:
     """Segment `lines` into `output`, one line of space-separated tokens per input line.
 
     Returns the number of tokens written. The file appears only when complete.

@@ -1,16 +1,17 @@
-"""Training examples streamed from a pairs Parquet file, masked per epoch and shuffled in a buffer.
+"""Training examples streamed from a pairs dataset, masked per epoch and shuffled in a buffer.
 
-Each epoch reads the file row group by row group, applies that epoch's subsampling and shrinking
-windows (see `sampling`), and passes the surviving examples through a shuffle buffer (the
-examples of about `buffer_size` source rows), which is cut into batches with their negatives. Memory stays flat however
-long the corpus is; a small file (under `cache_bytes` decoded) is read once and kept in memory for
-later epochs.
+A dataset is one Parquet file per corpus shard (or a single file). Each epoch reads the parts in an
+order drawn from (seed, epoch), row group by row group, applies that epoch's subsampling and
+shrinking windows (see `sampling`), and passes the surviving examples through a shuffle buffer (the
+examples of about `buffer_size` source rows) that spans part files and is cut into batches with their
+negatives. Memory stays flat however long the corpus is; a small dataset (under `cache_bytes`
+decoded) is read once and kept in memory for later epochs.
 
 On a GPU the whole pipeline is device-resident: row groups are joined into chunks of about
-`buffer_size` rows, each column is copied to the device once per chunk (and the chunks stay on the
-device across epochs while they fit `device_cache_bytes`), and masks, shuffle and negatives are
-computed there, so a batch is device slices only. The host waits for the device once per chunk
-(to learn how many examples survived the masks), never per batch.
+`buffer_size` rows, each column is copied to the device (and the row groups stay on the device across
+epochs while the dataset fits `device_cache_bytes`), and masks, shuffle and negatives are computed
+there, so a batch is device slices only. The host waits for the device once per chunk (to learn how
+many examples survived the masks), never per batch.
 """
 
 from __future__ import annotations
@@ -47,11 +48,10 @@ class Batch:
 
 
 class PairsFile:
-    """A CBOW or skip-gram pairs file, read one row group at a time (or cached when small)."""
+    """One Parquet file of CBOW or skip-gram pairs, read one row group at a time (and kept in memory
+    after the first pass when `cache` is set)."""
 
-    def __init__(
-        self, path: str | Path, model: str, window: int, cache_bytes: int = 256 << 20, device_cache_bytes: int = 4 << 30
-    ) -> None:
+    def __init__(self, path: str | Path, model: str, window: int, cache: bool = False) -> None:
         self.path = Path(path)
         self.model = model
         self.window = window
@@ -59,60 +59,18 @@ class PairsFile:
             self._file = pq.ParquetFile(self.path)
         except (OSError, pa.ArrowInvalid) as exc:
             raise UserError(f"{self.path} is not a readable Parquet file ({exc}); rerun `w2v pairs`") from None
-        expected = {"cbow": ["position", "center", "context"], "skipgram": ["position", "center", "context", "offset"]}
         names = self._file.schema_arrow.names
-        if names != expected[model]:
+        if names != COLUMNS[model]:
             raise UserError(
-                f"{self.path}: columns {names} do not match the {model} pairs contract {expected[model]}; "
+                f"{self.path}: columns {names} do not match the {model} pairs contract {COLUMNS[model]}; "
                 "rerun `w2v pairs` (rule pairs)"
             )
         self.num_rows = self._file.metadata.num_rows
         self.num_row_groups = self._file.num_row_groups
-        row_bytes = (8 + 4 + 8 * window) if model == "cbow" else (8 + 4 + 4 + 1)
+        row_bytes = (8 + 4 + 4 * 2 * window) if model == "cbow" else (8 + 4 + 4 + 1)
         self.nbytes = self.num_rows * row_bytes  # decoded size
-        self._cache: list[dict[str, np.ndarray]] | None = [] if self.nbytes <= cache_bytes else None
+        self._cache: list[dict[str, np.ndarray]] | None = [] if cache else None
         self._cached = False
-        self.device_cache_bytes = device_cache_bytes
-        self._device_cache: dict[tuple[str, int], list[dict[str, Any]]] = {}
-
-    def chunks(self, min_rows: int, device: str = "cpu") -> Iterator[dict[str, Any]]:
-        """Consecutive row groups joined into chunks of at least `min_rows` rows (the last may hold
-        fewer), with their columns on `device`: one host->device copy per column and chunk.
-
-        On a GPU, when the decoded file fits `device_cache_bytes`, the chunks stay on the device
-        and later epochs neither decode Parquet nor copy anything.
-        """
-        yield from self._chunks(self.row_groups(), min_rows, device)
-
-    def _chunks(self, groups: Iterator[dict[str, np.ndarray]], min_rows: int, device: str) -> Iterator[dict[str, Any]]:
-        key = (device, min_rows)
-        if key in self._device_cache:
-            yield from self._device_cache[key]
-            return
-        keep = device != "cpu" and self.nbytes <= self.device_cache_bytes
-        kept: list[dict[str, Any]] = []
-        pending: list[dict[str, np.ndarray]] = []
-        rows = 0
-        while True:
-            group = next(groups, None)
-            if group is not None:
-                pending.append(group)
-                rows += group["position"].shape[0]
-                if rows < min_rows:
-                    continue
-            if not pending:
-                break
-            chunk = pending[0] if len(pending) == 1 else {k: np.concatenate([g[k] for g in pending]) for k in pending[0]}
-            if device != "cpu":
-                chunk = {k: cuda.to_device(v, device) for k, v in chunk.items()}
-            pending, rows = [], 0
-            if keep:
-                kept.append(chunk)
-            yield chunk
-            if group is None:
-                break
-        if keep:
-            self._device_cache = {key: kept}  # one layout at a time
 
     def row_groups(self) -> Iterator[dict[str, np.ndarray]]:
         """Yield each row group's columns as NumPy arrays (validated)."""
@@ -145,33 +103,120 @@ class PairsFile:
             out["offset"] = table.column("offset").to_numpy()
         return out
 
-    def check_ids(self, vocab_size: int, device: str = "cpu", min_rows: int = 1) -> None:
-        """Raise if any id falls outside the vocabulary (one pass over the file, before training).
 
-        On a GPU whose cache holds the file, the same pass fills the device cache with the chunks
-        `chunks(min_rows, device)` yields, so Parquet is decoded once and the first epoch copies
-        nothing.
+COLUMNS = {"cbow": ["position", "center", "context"], "skipgram": ["position", "center", "context", "offset"]}
+
+
+class PairsDataset:
+    """A pairs dataset: its part files (one per corpus shard, or a single file), read as one stream.
+
+    Each epoch reads the parts in an order drawn from (seed, epoch) and joins consecutive row groups
+    across parts into chunks, so the shuffle buffer spans files and memory stays flat. A dataset whose
+    decoded size is under `cache_bytes` is read from disk once and kept in memory; on a GPU, one under
+    `device_cache_bytes` is kept on the device (row group by row group) after its first pass.
+    """
+
+    def __init__(
+        self, files: list[str | Path] | str | Path, model: str, window: int,
+        cache_bytes: int = 256 << 20, device_cache_bytes: int = 4 << 30,
+    ) -> None:
+        paths = files if isinstance(files, (list, tuple)) else [files]
+        self.model = model
+        self.window = window
+        self.parts = [PairsFile(p, model, window) for p in paths]
+        self.num_rows = sum(p.num_rows for p in self.parts)
+        self.nbytes = sum(p.nbytes for p in self.parts)
+        if self.nbytes <= cache_bytes:
+            for part in self.parts:
+                part._cache = []
+        self.device_cache_bytes = device_cache_bytes
+        self._device: dict[str, list[list[dict[str, Any]]]] = {}  # device -> per part, its row groups there
+
+    @property
+    def path(self) -> Path:
+        """The first part's file (for messages)."""
+        return self.parts[0].path
+
+    def order(self, seed: int, epoch: int) -> list[int]:
+        """The parts in the order epoch `epoch` reads them."""
+        return sampling.part_order(len(self.parts), seed, epoch)
+
+    def row_groups(self, order: list[int] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """Every row group of the parts in `order` (default: part order), as host arrays."""
+        for i in range(len(self.parts)) if order is None else order:
+            yield from self.parts[i].row_groups()
+
+    def chunks(self, min_rows: int, device: str = "cpu", order: list[int] | None = None) -> Iterator[dict[str, Any]]:
+        """Consecutive row groups (across parts, in `order`) joined into chunks of at least `min_rows`
+        rows (the last may hold fewer), with their columns on `device`.
+
+        On a GPU, a dataset that fits `device_cache_bytes` is copied there once, a row group at a time
+        (one copy per column and row group), and later epochs join device arrays only.
         """
+        order = list(range(len(self.parts))) if order is None else order
+        if device == "cpu":
+            groups: Iterator[dict[str, Any]] = self.row_groups(order)
+        elif device in self._device:
+            groups = (g for i in order for g in self._device[device][i])
+        elif self.nbytes <= self.device_cache_bytes:
+            groups = self._fill_device(order, device)
+        else:  # joined on the host, so each chunk crosses to the device in one copy per column
+            for chunk in _join(self.row_groups(order), min_rows):
+                yield {k: cuda.to_device(v, device) for k, v in chunk.items()}
+            return
+        yield from _join(groups, min_rows)
 
-        def checked() -> Iterator[dict[str, np.ndarray]]:
-            for i, group in enumerate(self.row_groups()):
+    def _fill_device(self, order: list[int], device: str) -> Iterator[dict[str, Any]]:
+        if len(self.parts) > 1:
+            log.info("keeping the pairs (%.0f MB decoded) on %s for all epochs", self.nbytes / 1e6, device)
+        kept: list[list[dict[str, Any]]] = [[] for _ in self.parts]
+        for i in order:
+            for group in self.parts[i].row_groups():
+                group = {k: cuda.to_device(v, device) for k, v in group.items()}
+                kept[i].append(group)
+                yield group
+        self._device = {device: kept}  # one device at a time
+
+    def check_ids(self, vocab_size: int, device: str = "cpu") -> None:
+        """Raise if any id falls outside the vocabulary (one pass over the data, before training).
+
+        On a GPU whose cache holds the dataset, the same pass fills the device cache, so Parquet is
+        decoded once and the first epoch copies nothing.
+        """
+        order = list(range(len(self.parts)))
+        for part in order:
+            for i, group in enumerate(self.parts[part].row_groups()):
                 for name in ("center", "context"):
                     col = group[name]
                     if col.size and (col.min() < 0 or col.max() >= vocab_size):
                         raise UserError(
-                            f"{self.path}, row group {i}: column {name!r} holds ids outside the vocabulary "
-                            f"(0..{vocab_size - 1}); the pairs file and vocab.tsv disagree, rerun `w2v pairs`"
+                            f"{self.parts[part].path}, row group {i}: column {name!r} holds ids outside the "
+                            f"vocabulary (0..{vocab_size - 1}); the pairs and vocab.tsv disagree, rerun `w2v pairs`"
                         )
-                yield group
+        if device != "cpu" and self.nbytes <= self.device_cache_bytes and device not in self._device:
+            for _ in self._fill_device(order, device):
+                pass
 
-        if device != "cpu" and self.nbytes <= self.device_cache_bytes:
-            log.info("keeping %s (%.0f MB decoded) on %s for all epochs", self.path.name, self.nbytes / 1e6, device)
-            self._device_cache = {}
-            for _ in self._chunks(checked(), min_rows, device):
-                pass
-        else:
-            for _ in checked():
-                pass
+
+def _join(groups: Iterator[dict[str, Any]], min_rows: int) -> Iterator[dict[str, Any]]:
+    """Consecutive row groups joined into chunks of at least `min_rows` rows (the last may hold fewer)."""
+    pending: list[dict[str, Any]] = []
+    rows = 0
+    for group in groups:
+        pending.append(group)
+        rows += group["position"].shape[0]
+        if rows >= min_rows:
+            yield _concat(pending)
+            pending, rows = [], 0
+    if pending:
+        yield _concat(pending)
+
+
+def _concat(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(groups) == 1:
+        return groups[0]
+    xp = cuda.get_array_module(groups[0]["position"])
+    return {k: xp.concatenate([g[k] for g in groups]) for k in groups[0]}
 
 
 def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +255,7 @@ def chunk_rows(buffer_size: int, device: str) -> int:
 
 
 def epoch_batches(
-    source: PairsFile,
+    source: PairsDataset,
     keep_prob: Any,
     seed: int,
     epoch: int,
@@ -282,7 +327,7 @@ def epoch_batches(
         held -= n_out
         rows_held -= per_example * n_out
 
-    for chunk in source.chunks(chunk_rows(buffer_size, device), device):
+    for chunk in source.chunks(chunk_rows(buffer_size, device), device, source.order(seed, epoch)):
         center, context = mask(chunk, keep_prob, source.window, seed, epoch)
         centers.append(center)
         contexts.append(context)

@@ -27,6 +27,7 @@ STREAM_KEEP = 1
 STREAM_WINDOW = 2
 STREAM_SHUFFLE = 3
 STREAM_NEGATIVE = 4
+STREAM_PART_ORDER = 5
 
 
 def _mix_int(x: int) -> int:
@@ -137,6 +138,13 @@ def permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np, sort: b
     if not sort:
         return np.random.default_rng(key).permutation(n)
     return xp.argsort(random_bits(xp.arange(n, dtype=xp.uint64), key))
+
+
+def part_order(n: int, seed: int, epoch: int) -> list[int]:
+    """The order in which an epoch reads the `n` parts of a pairs dataset (the identity for one part)."""
+    if n <= 1:
+        return list(range(n))
+    return np.random.default_rng(stream_key(seed, epoch, STREAM_PART_ORDER)).permutation(n).tolist()
 
 
 def _xp(x: Any) -> Any:
