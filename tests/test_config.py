@@ -119,3 +119,18 @@ def test_readme_config_table_is_generated_from_the_schema(repo_root):
         "the README's config table is stale; run `python -m w2v.config --readme README.md`")
     for key in DEFAULTS:
         assert f"`train.{key}`" in readme or key == "seed"
+
+
+def test_readme_figures_come_from_the_benchmarks_page(repo_root):
+    """Every measured figure the README quotes (timings, speeds, ratios, scores) is in docs/benchmarks.md."""
+    import re  # noqa: PLC0415
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    speed = readme.split("## Speed and quality", 1)[1].split("\n## ", 1)[0]
+    figures = set(re.findall(r"\d[\d,]*\.\d+|\d{1,3}(?:,\d{3})+|\d+(?=x\b)", speed))
+    figures |= set(re.findall(r"(\d+) s\b", readme))
+    figures = {f.rstrip(".,") for f in figures}
+    assert len(figures) > 10
+    benchmarks = (repo_root / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    missing = sorted(f for f in figures if f not in benchmarks)
+    assert missing == [], f"README figures not in docs/benchmarks.md: {missing}"
