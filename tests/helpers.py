@@ -5,7 +5,6 @@ Test modules import these (never each other); fixtures live in conftest.py.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import subprocess
@@ -14,19 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from w2v import config as w2v_config
-
-
-def with_defaults(values: dict, props: dict | None = None) -> dict:
-    """`values` with every missing key filled from the schema defaults, as the workflow sees it."""
-    props = w2v_config.schema()["properties"] if props is None else props
-    out = copy.deepcopy(values)
-    for key, prop in props.items():
-        if key not in out and "default" in prop:
-            out[key] = copy.deepcopy(prop["default"])
-        if isinstance(out.get(key), dict) and "properties" in prop:
-            out[key] = with_defaults(out[key], prop["properties"])
-    return out
+from w2v.config import with_defaults
 
 
 def write_config(root: Path, config: dict, **sections) -> dict:

@@ -10,6 +10,7 @@ flag per train key from it, and the README's configuration table is generated fr
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import importlib.resources
 import re
@@ -49,6 +50,18 @@ def train_defaults(placement: bool = False) -> dict[str, Any]:
         key: prop["default"] for key, prop in train_properties().items()
         if placement or key not in PLACEMENT_KEYS
     }
+
+
+def with_defaults(values: dict[str, Any], props: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of config `values` with every missing key filled from the schema, as the workflow sees it."""
+    props = schema()["properties"] if props is None else props
+    out = copy.deepcopy(values)
+    for key, prop in props.items():
+        if key not in out and "default" in prop:
+            out[key] = copy.deepcopy(prop["default"])
+        if isinstance(out.get(key), dict) and "properties" in prop:
+            out[key] = with_defaults(out[key], prop["properties"])
+    return out
 
 
 def _where(key: str) -> str:
