@@ -59,16 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     import logging  # noqa: PLC0415
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        import yaml  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
 
-        config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
-    except ImportError:  # a bare GPU machine: our defaults (w2v.train.DEFAULTS), window 5, min_count 3
-        print("note: PyYAML is missing, using the built-in defaults instead of", args.config)
-        config = {}
-    min_count = int(config.get("vocab", {}).get("min_count", 3))
-    window = int(config.get("pairs", {}).get("window", 5))
-    seed = int(config.get("seed", 1))
+    from w2v.config import with_defaults  # noqa: PLC0415
+
+    config = with_defaults(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {})
+    min_count, window, seed = config["vocab"]["min_count"], config["pairs"]["window"], config["seed"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="compare_gensim.") as tmp:
         tmp = Path(tmp)
@@ -122,7 +118,7 @@ def model_settings(config: dict, model: str, args: argparse.Namespace) -> dict:
     section = dict(config.get("train") or {})
     values = {k: v for k, v in section.items() if k not in ("cbow", "skipgram")}
     values.update(section.get(model) or {})
-    values["seed"] = int(config.get("seed", 1))
+    values["seed"] = config["seed"]
     values["epochs"] = args.epochs
     for item in args.set:
         key, _, raw = item.partition("=")
@@ -159,8 +155,8 @@ def run_gensim(model: str, tokens: Path, settings: dict, min_count: int, window:
         return {"impl": "gensim", "model": model, "seconds": None, "words_per_sec": None,
                 "hit_at_10": None, "mrr": None, "note": "gensim not installed"}
     sentences = [line.split() for line in tokens.read_text(encoding="utf-8").splitlines() if line]
-    w2v = Word2Vec(vector_size=settings.get("vector_size", 100), window=window, negative=settings.get("negative", 5),
-                   min_count=min_count, sample=settings.get("sample", 1e-3), sg=int(model == "skipgram"),
+    w2v = Word2Vec(vector_size=settings["vector_size"], window=window, negative=settings["negative"],
+                   min_count=min_count, sample=settings["sample"], sg=int(model == "skipgram"),
                    cbow_mean=1, workers=args.workers, seed=settings["seed"])
     w2v.build_vocab(sentences)
     start = time.perf_counter()

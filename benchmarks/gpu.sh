@@ -5,7 +5,8 @@
 # (profile_step.py), the autograd-overhead benchmark on cuda and cpu, then word2vec training speed on
 # the GPU against gensim on the CPU; GPU_SWEEP="BATCH:ALPHA ..." adds runs of ours alone at other
 # batch sizes and learning rates (speed and alias scores, to compare with the gensim rows).
-# Needs numpy, scipy, cupy, pyarrow, tqdm, pytest (gensim for the comparison); not jieba or snakemake:
+# Needs numpy, scipy, cupy, pyarrow, tqdm, pyyaml, jsonschema (the config schema), pytest (gensim for the
+# comparison); not jieba or snakemake:
 # the benchmark reads results/tokens.txt and results/vocab.tsv made beforehand by the workflow.
 # Figures are also written under ${GPU_OUT:-results/gpu}/.
 set -uo pipefail

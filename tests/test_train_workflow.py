@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
-
-from test_workflow_text import make_workdir
+from helpers import make_workdir, read_config, snakemake, write_config
 
 from w2v.train import train
 from w2v.vectors import KeyedVectors
@@ -21,31 +16,19 @@ pytestmark = pytest.mark.slow
 TRAIN = {"epochs": 2, "vector_size": 8, "device": "cpu"}
 
 
-def snakemake(root: Path, *targets: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(root / "Snakefile"),
-           "--directory", str(root), *targets]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    done.output = done.stdout + done.stderr
-    return done
-
-
-def write_config(root: Path, repo: Path, **train_settings) -> None:
-    config = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))
-    config["corpus"] = "data/raw/tiny.txt"
-    config["segment"]["shards"] = 1
-    config["vocab"]["min_count"] = 2
+def set_train(root: Path, **train_settings) -> None:
+    """The workdir's config with train settings merged in."""
+    config = read_config(root)
     config["train"].update(train_settings)
-    (root / "config").mkdir(exist_ok=True)
-    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    write_config(root, config)
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, repo_root, test_data) -> Path:
     """A workflow folder whose text stages and CBOW training have run once."""
     corpus = (test_data / "tiny_corpus.txt").read_bytes()
-    root = make_workdir(tmp_path_factory.mktemp("train_workflow") / "w", repo_root, corpus, segment={"shards": 1})
-    write_config(root, repo_root, **TRAIN)
+    root = make_workdir(tmp_path_factory.mktemp("train_workflow") / "w", repo_root, corpus, segment={"shards": 1},
+                        train=TRAIN)
     done = snakemake(root, "results/cbow.vec", "results/skipgram.vec")
     assert done.returncode == 0, done.output
     return root
@@ -80,7 +63,7 @@ def test_bad_train_setting_fails_before_any_job_naming_the_key(workdir, repo_roo
     config_path = workdir / "config" / "config.yaml"
     original = config_path.read_text(encoding="utf-8")
     try:
-        write_config(workdir, repo_root, **TRAIN, skipgram={"alpha": -1})
+        set_train(workdir, skipgram={"alpha": -1})
         done = snakemake(workdir, "results/skipgram.vec")
         assert done.returncode != 0
         assert "train.skipgram.alpha" in done.output

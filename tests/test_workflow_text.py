@@ -8,16 +8,15 @@ outputs, so these tests do not depend on the training and evaluation rules.
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 from collections import Counter
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from helpers import make_workdir, read_config, write_config
+from helpers import snakemake as run_snakemake
 
 from w2v.pairs import read_dataset_metadata
 from w2v.vocab import load_vocab
@@ -35,52 +34,9 @@ STAGE_OUTPUTS = {
 }
 
 
-def make_workdir(root: Path, repo: Path, corpus: bytes, cache: Path | None = None, **sections) -> Path:
-    """A temp workflow folder: the repo's Snakefile, workflow/, config and data, our corpus.
-
-    `cache`: a jieba cache file to put in place, sparing a bad-input test the second it takes to build.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    if cache is not None:
-        (root / "results" / "jieba").mkdir(parents=True)
-        shutil.copy(cache, root / "results" / "jieba" / "jieba.cache")
-    shutil.copy(repo / "Snakefile", root / "Snakefile")
-    shutil.copytree(repo / "workflow", root / "workflow")
-    shutil.copytree(repo / "data" / "eval", root / "data" / "eval")
-    shutil.copy(repo / "data" / "userdict.txt", root / "data" / "userdict.txt")
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "data" / "raw" / "tiny.txt").write_bytes(corpus)
-    config = yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8"))
-    config["corpus"] = "data/raw/tiny.txt"
-    config["segment"]["shards"] = 2
-    config["vocab"]["min_count"] = 2
-    write_config(root, config, **sections)
-    return root
-
-
-def write_config(root: Path, config: dict, **sections) -> dict:
-    for key, value in sections.items():
-        if isinstance(value, dict):
-            config.setdefault(key, {}).update(value)
-        else:
-            config[key] = value
-    (root / "config").mkdir(exist_ok=True)
-    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return config
-
-
-def read_config(root: Path) -> dict:
-    return yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))
-
-
-def snakemake(root: Path, *args: str, target: str = TARGET) -> subprocess.CompletedProcess:
-    """Run snakemake on `root`, with this interpreter's bin folder (holding `w2v`) on PATH."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(root / "Snakefile"),
-           "--directory", str(root), *args, target]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    result.output = result.stdout + result.stderr
-    return result
+def snakemake(root: Path, *args: str, target: str = TARGET):
+    """Snakemake on `root`, aiming at the text stages unless told otherwise."""
+    return run_snakemake(root, *args, target=target)
 
 
 def mtimes(root: Path) -> dict[str, int]:

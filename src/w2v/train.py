@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 import jingu
+from w2v.config import check_train_settings, train_defaults
 from w2v.errors import UserError
 from w2v.io import atomic_open
 from w2v.models import build_model
@@ -37,27 +38,10 @@ log = logging.getLogger(__name__)
 
 MODELS = ("cbow", "skipgram")
 
-# Defaults of the `train` config section (the schema holds the same values and the descriptions).
-DEFAULTS: dict[str, Any] = {
-    "vector_size": 100,
-    "negative": 5,
-    "ns_exponent": 0.75,
-    "sample": 1e-3,
-    "epochs": 20,
-    "alpha": 0.05,
-    "min_alpha": 1e-4,
-    "cbow_mean": "gensim",
-    "loss": "negative",
-    "batch_size": 2048,
-    "shared_negatives": 0,
-    "optimizer": "sgd",
-    "workers": 2,
-    "shuffle_buffer": 65_536,
-    "seed": 1,
-}
+# Defaults of the `train` config section and `seed`, read from the config schema (their one source).
+DEFAULTS: dict[str, Any] = train_defaults()
 
 
-OPTIMIZERS = ("sgd", "adagrad")
 # Batch parts smaller than this run slower in threads than in one (measured: batch 4,096 in two
 # parts was 10% slower, batch 16,384 in two parts 1.25x faster).
 MIN_SPLIT = 4096
@@ -113,24 +97,11 @@ def resolve_device(device: str) -> str:
 
 
 def full_settings(settings: dict) -> dict:
-    """`settings` over `DEFAULTS`, checked; unknown keys are an error naming the key."""
-    unknown = sorted(set(settings) - set(DEFAULTS) - {"device"})
-    if unknown:
-        raise UserError(f"unknown train setting(s) {unknown}; known: {sorted(DEFAULTS)}")
-    out = {**DEFAULTS, **{k: v for k, v in settings.items() if k != "device"}}
-    positive = ("vector_size", "epochs", "batch_size", "shuffle_buffer", "workers")
-    for key in positive:
-        if not isinstance(out[key], int) or out[key] < 1:
-            raise UserError(f"train.{key} must be a positive integer, got {out[key]!r}")
-    if not (isinstance(out["alpha"], (int, float)) and out["alpha"] > 0):
-        raise UserError(f"train.alpha must be a positive number, got {out['alpha']!r}")
-    if not 0 <= out["min_alpha"] <= out["alpha"]:
-        raise UserError(f"train.min_alpha must be in [0, alpha={out['alpha']}], got {out['min_alpha']!r}")
-    if out["optimizer"] not in OPTIMIZERS:
-        raise UserError(f"train.optimizer must be one of {OPTIMIZERS}, got {out['optimizer']!r}")
-    if out["loss"] == "negative" and out["negative"] < 1:
-        raise UserError("train.negative must be at least 1 with loss 'negative'")
-    return out
+    """`settings` over `DEFAULTS`, validated against the config schema; errors name the key.
+
+    `device` is accepted and checked but left out: it picks where to train, not what is trained.
+    """
+    return check_train_settings(settings)
 
 
 def _check_inputs(model: str, pairs: Any, vocab_path: Path) -> tuple[Any, dict, list[Path]]:

@@ -1,4 +1,8 @@
-"""`w2v train`: train CBOW or skip-gram on a pairs file and write word vectors plus a history."""
+"""`w2v train`: train CBOW or skip-gram on a pairs file and write word vectors plus a history.
+
+Every train setting has its own flag (`--vector-size`, `--alpha`, ...), built from the config schema;
+the workflow passes the whole `train` section as `--settings '{json}'` instead, and flags override it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import json
 import logging
 
+from w2v.config import add_train_flags, train_defaults
 from w2v.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -18,7 +23,8 @@ def register(subparsers) -> None:
         description=(
             "Train MODEL on PAIRS (from `w2v pairs`) with the vocabulary VOCAB; write word2vec text "
             "vectors and a JSON history. With --checkpoint, a checkpoint is written after each epoch "
-            "and a rerun with the same settings resumes from it."
+            "and a rerun with the same settings resumes from it. Settings come from the schema's "
+            "defaults, then --settings, then the flags below."
         ),
     )
     parser.add_argument("--model", required=True, choices=["cbow", "skipgram"], help="which model to train")
@@ -30,25 +36,34 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--settings",
         default="{}",
-        help="JSON object of `train` config keys (vector_size, epochs, alpha, ...) plus seed; missing keys take defaults",
+        help="JSON object of train settings (the `train` config keys plus seed), as the workflow passes "
+             "them; missing keys take the defaults, and the flags below override it",
     )
-    parser.add_argument("--device", default=None, choices=["auto", "cpu", "cuda"], help="overrides train.device")
     parser.add_argument("--checkpoint", default=None, help="checkpoint file to write each epoch and resume from")
     parser.add_argument("--out-vec", required=True, help="vectors to write (results/{model}.vec)")
     parser.add_argument("--out-history", required=True, help="history to write (results/{model}.history.json)")
+    add_train_flags(parser)
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def settings_from_args(args: argparse.Namespace) -> dict:
+    """--settings JSON, overridden by every train flag given on the command line."""
     try:
         settings = json.loads(args.settings)
     except json.JSONDecodeError as exc:
         raise UserError(f"--settings is not valid JSON ({exc}); pass an object such as '{{\"epochs\": 5}}'") from None
     if not isinstance(settings, dict):
-        raise UserError("--settings must be a JSON object of train settings")
-    from w2v.train import train  # noqa: PLC0415  (keeps `w2v --help` quick)
+        raise UserError("--settings must be a JSON object of train settings, such as '{\"epochs\": 5}'")
+    flags = {key: getattr(args, key) for key in train_defaults(placement=True) if hasattr(args, key)}
+    return {**settings, **flags}
 
-    device = args.device or settings.get("device", "auto")
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    from w2v.train import full_settings, train  # noqa: PLC0415  (keeps `w2v --help` quick)
+
+    full_settings(settings)  # bad values stop here, before any input is read
+    device = settings.get("device", train_defaults(placement=True)["device"])
     history = train(
         args.model, args.pairs, args.vocab, settings, args.out_vec, args.out_history,
         checkpoint_path=args.checkpoint, device=device,

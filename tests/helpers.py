@@ -1,0 +1,69 @@
+"""Helpers shared by the workflow tests: temp workflow folders, their configs, running Snakemake.
+
+Test modules import these (never each other); fixtures live in conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from w2v.config import with_defaults
+
+
+def write_config(root: Path, config: dict, **sections) -> dict:
+    """Write `config` with `sections` merged in (a dict updates that section, anything else replaces
+    the key) as root/config/config.yaml; return it."""
+    for key, value in sections.items():
+        if isinstance(value, dict):
+            config.setdefault(key, {}).update(value)
+        else:
+            config[key] = value
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+def read_config(root: Path) -> dict:
+    """root/config/config.yaml with the schema defaults filled in."""
+    return with_defaults(yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8")))
+
+
+def make_workdir(root: Path, repo: Path, corpus: bytes, cache: Path | None = None, **sections) -> Path:
+    """A temp workflow folder: the repo's Snakefile, workflow/, config and data, our corpus.
+
+    `cache`: a jieba cache file to put in place, sparing a bad-input test the second it takes to build.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    if cache is not None:
+        (root / "results" / "jieba").mkdir(parents=True)
+        shutil.copy(cache, root / "results" / "jieba" / "jieba.cache")
+    shutil.copy(repo / "Snakefile", root / "Snakefile")
+    shutil.copytree(repo / "workflow", root / "workflow")
+    shutil.copytree(repo / "data" / "eval", root / "data" / "eval")
+    shutil.copy(repo / "data" / "userdict.txt", root / "data" / "userdict.txt")
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "data" / "raw" / "tiny.txt").write_bytes(corpus)
+    config = with_defaults(yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8")))
+    config["corpus"] = "data/raw/tiny.txt"
+    config["segment"]["shards"] = 2
+    config["vocab"]["min_count"] = 2
+    write_config(root, config, **sections)
+    return root
+
+
+def snakemake(root: Path, *args: str, target: str | None = None, snakefile: Path | None = None,
+              ) -> subprocess.CompletedProcess:
+    """Run snakemake in `root` (its own Snakefile unless `snakefile`), with this interpreter's bin
+    folder (holding `w2v`) on PATH; `.output` holds stdout and stderr."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(snakefile or root / "Snakefile"),
+           "--directory", str(root), *args, *([target] if target else [])]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    result.output = result.stdout + result.stderr
+    return result
