@@ -1,4 +1,5 @@
-# Evaluation: score both models and write results/similarity_report.md with its figures.
+# Evaluation: score both models and write results/similarity_report.md with its figures (SVG, PNG
+# fallbacks beside them) and results/explorer.html, the page to browse both models.
 # Settings: config `eval` (see workflow/schemas/config.schema.yaml). All logic lives in `w2v evaluate`;
 # its log lines go to results/logs/evaluate/ and to the console, like the text stages'.
 
@@ -20,16 +21,23 @@ rule evaluate:
             category="Report",
         ),
         loss=report(
-            "results/report/loss.png",
+            "results/report/loss.svg",
             caption="../report/loss.rst",
             category="Training",
         ),
         pca=report(
-            "results/report/aliases_pca.png",
+            "results/report/aliases_pca.svg",
             caption="../report/aliases_pca.rst",
             category="Similarity",
         ),
+        loss_png="results/report/loss.png",
+        pca_png="results/report/aliases_pca.png",
         metrics="results/report/metrics.json",
+        explorer=report(
+            "results/explorer.html",
+            caption="../report/explorer.rst",
+            category="Explorer",
+        ),
     params:
         settings=dict(config["eval"]),
         corpus=config["corpus"],
@@ -46,4 +54,6 @@ rule evaluate:
         " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
         " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
         " --corpus {params.corpus:q} --min-count {params.min_count}"
-        " --output {output.report:q} --figures {params.figures:q} 2>&1 | tee {log:q}"
+        " --output {output.report:q} --figures {params.figures:q}"
+        " --explorer {output.explorer:q} --explorer-words {params.settings[explorer_words]}"
+        " --map-words {params.settings[map_words]} 2>&1 | tee {log:q}"
