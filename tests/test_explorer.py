@@ -10,6 +10,8 @@ import base64
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,19 +103,26 @@ def chromium_path() -> str | None:
     return os.environ.get("W2V_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A headless Chromium context (Playwright driving the system browser)."""
+def skip_without_browser() -> None:
+    """Skip (fail, under W2V_REQUIRE_BROWSER) where Playwright or Chromium is missing."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         reason = "Playwright is not installed (pip install -e '.[test]')"
     else:
         reason = None if chromium_path() else "no Chromium found (apt-get install chromium, or set W2V_CHROMIUM)"
+    if reason and os.environ.get("W2V_REQUIRE_BROWSER"):
+        pytest.fail(reason)
     if reason:
-        if os.environ.get("W2V_REQUIRE_BROWSER"):
-            pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium context (Playwright driving the system browser)."""
+    skip_without_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=chromium_path(),
@@ -226,3 +235,15 @@ def test_words_with_markup_stay_text(tmp_path, open_page) -> None:
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.evaluate("document.scripts.length") == 2
+
+
+def test_load_benchmark_prints_size_and_ready_time(tmp_path) -> None:
+    skip_without_browser()
+    page = evaluate(tmp_path, [DATA / "cbow.vec", DATA / "skipgram.vec"])
+    script = Path(__file__).parent.parent / "benchmarks" / "explorer_load.py"
+    # its own process: Playwright's sync API runs one instance per thread, and the fixture's may be open
+    run = subprocess.run([sys.executable, str(script), str(page), "--runs", "2", "--word", "八戒"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "x the 10 MB budget" in run.stdout and "median of 2" in run.stdout
+    assert "one query (八戒, both models)" in run.stdout

@@ -193,9 +193,19 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
     results.mkdir()
     for name in ["cbow.vec", "skipgram.vec", "cbow.history.json", "skipgram.history.json", "tokens.txt", "vocab.tsv"]:
         shutil.copy(DATA / name, results / name)
-    snakemake = [sys.executable, "-m", "snakemake", "--cores", "1", "--allowed-rules", "evaluate"]
-    run = subprocess.run([*snakemake, "results/similarity_report.md"], cwd=work, capture_output=True, text=True)
+    def snakemake(target: str) -> subprocess.CompletedProcess:
+        # the target first: --allowed-rules takes every word after it
+        return subprocess.run([sys.executable, "-m", "snakemake", target, "--cores", "1", "--allowed-rules", "evaluate", "projector"],
+                              cwd=work, capture_output=True, text=True)
+
+    run = snakemake("results/similarity_report.md")
     assert run.returncode == 0, run.stderr[-3000:]
+    assert "explorer: results/explorer.html" in run.stdout + run.stderr
+    assert (results / "explorer.html").stat().st_size > 10_000
+    run = snakemake("results/projector/projector_config.json")
+    assert run.returncode == 0, run.stderr[-3000:]
+    config = json.loads((results / "projector" / "projector_config.json").read_text(encoding="utf-8"))
+    assert [e["tensorPath"] for e in config["embeddings"]] == ["cbow_tensor.tsv", "skipgram_tensor.tsv"]
     md = (results / "similarity_report.md").read_text(encoding="utf-8")
     assert "## Alias retrieval" in md and "## Analogies" in md and "### 孙悟空" in md
     assert "scored cbow" in (results / "logs" / "evaluate" / "evaluate.log").read_text(encoding="utf-8")

@@ -34,8 +34,13 @@ def planned_rules(root: Path, **sections) -> set[str]:
 def workdir(tmp_path_factory, repo_root, test_data) -> Path:
     corpus = (test_data / "tiny_corpus.txt").read_bytes()
     root = make_workdir(tmp_path_factory.mktemp("e2e") / "w", repo_root, corpus, segment={"shards": 1}, train=TINY_TRAIN)
+    # one model first, as the quick start does: the console names the command that gives the report
+    done = snakemake(root, target="results/cbow.vec")
+    assert done.returncode == 0, done.output
+    assert "Next: `snakemake --cores 4 results/similarity_report.md`" in done.output
     done = snakemake(root, target="all")
     assert done.returncode == 0, done.output
+    assert "explorer: results/explorer.html" in done.output
     return root
 
 
@@ -45,9 +50,10 @@ def test_default_target_builds_both_models_and_the_report(workdir):
         kv = KeyedVectors.load_word2vec_format(workdir / "results" / f"{model}.vec")
         assert kv.vector_size == 8
     assert "CBOW" in report and "skip-gram" in report.lower()
-    for link in re.findall(r"\]\((report/[^)]+\.png)\)", report):
+    for link in re.findall(r"\]\((report/[^)]+\.svg)\)", report):
         assert (workdir / "results" / link).is_file(), link
-    assert (workdir / "results" / "report" / "loss.png").is_file()
+    assert (workdir / "results" / "report" / "loss.svg").is_file()
+    assert (workdir / "results" / "explorer.html").stat().st_size > 10_000
 
 
 def test_nothing_to_be_done_after_a_full_run(workdir):

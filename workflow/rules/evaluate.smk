@@ -33,11 +33,8 @@ rule evaluate:
         loss_png="results/report/loss.png",
         pca_png="results/report/aliases_pca.png",
         metrics="results/report/metrics.json",
-        explorer=report(
-            "results/explorer.html",
-            caption="../report/explorer.rst",
-            category="Explorer",
-        ),
+        # Not a report() item: the HTML report cannot show a page this size in its frame; open it directly.
+        explorer="results/explorer.html",
     params:
         settings=dict(config["eval"]),
         corpus=config["corpus"],
@@ -57,3 +54,20 @@ rule evaluate:
         " --output {output.report:q} --figures {params.figures:q}"
         " --explorer {output.explorer:q} --explorer-words {params.settings[explorer_words]}"
         " --map-words {params.settings[map_words]} 2>&1 | tee {log:q}"
+
+
+rule projector:
+    """TensorBoard Embedding Projector files for both models (`w2v export`); not in the default target."""
+    input:
+        vectors=expand("results/{model}.vec", model=EVAL_MODELS),
+        vocab="results/vocab.tsv",
+    output:
+        config="results/projector/projector_config.json",
+        tensors=expand("results/projector/{model}_tensor.tsv", model=EVAL_MODELS),
+        metadata=expand("results/projector/{model}_metadata.tsv", model=EVAL_MODELS),
+    params:
+        folder=lambda wildcards, output: str(Path(output.config).parent),
+    log:
+        "results/logs/projector/projector.log",
+    shell:
+        "w2v export {input.vectors:q} --vocab {input.vocab:q} -o {params.folder:q} 2>&1 | tee {log:q}"

@@ -69,6 +69,7 @@ def explorer_data(
             "counts": [int(counts.get(w, 0)) for w in words],
             "vectors": base64.b64encode(unit.tobytes()).decode("ascii"),
             "map": {
+                "frequent": min(n, map_words),  # the first this many points; alias-group words follow
                 "index": on_map,
                 "group": group_of,
                 "x": [round(float(v), 4) for v in coords[:, 0]],

@@ -149,6 +149,7 @@ def plot_alias_pca(
         for (g, word), (x, y) in zip(words, coords):
             ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8,
                         color=colours[g], fontproperties=font)
+        ax.margins(0.12)  # room for the labels of the outermost points
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
         ax.legend(fontsize=7, loc="best", prop=small, title="group (first name)", title_fontsize=7)
