@@ -129,10 +129,9 @@ def test_svg_figure_keeps_chinese_as_text_without_any_font(tmp_path, monkeypatch
 
 def test_chinese_in_the_figure_drawn_by_chromium(tmp_path) -> None:
     """Headless Chromium renders the SVG's words (as text, with whatever fonts it has)."""
-    from test_explorer import CHROMIUM_FLAGS, chromium_path
+    from test_explorer import CHROMIUM_FLAGS, chromium_path, skip_without_browser
 
-    if not chromium_path():
-        pytest.skip("no Chromium found (apt-get install chromium)")
+    skip_without_browser()
     build(tmp_path)
     pca = tmp_path / "results" / "report" / "aliases_pca.svg"
     shot = tmp_path / "shot.png"
