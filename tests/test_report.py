@@ -65,9 +65,10 @@ def test_report_has_every_section(tmp_path) -> None:
     assert "loss fell from 2.0000 to 1.0000" in md
     # figures linked relatively, and the files exist
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-    assert links == ["report/loss.png", "report/aliases_pca.png"]
+    assert links == ["report/loss.svg", "report/aliases_pca.svg"]
     for link in links:
         assert (tmp_path / "results" / link).stat().st_size > 1000
+        assert (tmp_path / "results" / link).with_suffix(".png").stat().st_size > 1000  # the fallback
     assert not list((tmp_path / "results").rglob("*.tmp"))
 
 
@@ -100,35 +101,59 @@ def test_alias_and_analogy_numbers_match_the_library(tmp_path) -> None:
     assert "(not covered)" in md
 
 
-@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
-def test_number_labels_without_font_and_word_labels_with_one(tmp_path, monkeypatch) -> None:
-    with monkeypatch.context() as patch:  # as on a machine without any CJK font
-        patch.setattr("w2v.report.find_cjk_font", lambda font: None)
-        data, md = build(tmp_path, font="")
-    assert data.labels.by_number
-    assert "- group 1: 1 孙悟空, 2 悟空, 3 行者" in md and "group 2: 4 八戒, 5 呆子" in md
-    # Any font file takes the word-label path (DejaVu ships with matplotlib).
-    import matplotlib
+def svg_texts(path: Path) -> list[str]:
+    """The text elements of an SVG figure, as a browser reads them."""
+    import xml.etree.ElementTree as ET
 
-    dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    data, md = build(tmp_path, font=str(dejavu))
-    assert not data.labels.by_number and "points are numbered" not in md
+    return [t.text for t in ET.parse(path).iter("{http://www.w3.org/2000/svg}text") if t.text]
+
+
+def test_svg_figure_keeps_chinese_as_text_without_any_font(tmp_path, monkeypatch) -> None:
+    """On a machine without a CJK font the SVG still names every word; the legend names each group by its first name."""
+    monkeypatch.setattr("w2v.report.find_cjk_font", lambda font: None)
+    build(tmp_path, font="")
+    pca = tmp_path / "results" / "report" / "aliases_pca.svg"
+    texts = svg_texts(pca)
+    legend = ["孙悟空", "八戒"]  # first names of the two tiny groups
+    for word in ["孙悟空", "悟空", "行者", "八戒", "呆子"]:
+        in_vocab = word in KeyedVectors.load_word2vec_format(DATA / "cbow.vec")
+        # two panels: each word labels a point in both, and a group's first name also heads its legend entry
+        assert texts.count(word) == (2 * in_vocab + 2 * (word in legend)), word
+    assert texts.count("group (first name)") == 2 and "group 1" not in texts
+    assert "<path" in pca.read_text(encoding="utf-8")  # points drawn, glyphs not: no <use> of font outlines
+    assert 'id="DejaVuSans' not in pca.read_text(encoding="utf-8")
+    monkeypatch.undo()
     with pytest.raises(UserError, match="eval.font"):
         build(tmp_path / "bad", font=str(tmp_path / "missing.ttf"))
     assert not (tmp_path / "bad").exists()  # nothing written
 
 
+def test_chinese_in_the_figure_drawn_by_chromium(tmp_path) -> None:
+    """Headless Chromium renders the SVG's words (as text, with whatever fonts it has)."""
+    from test_explorer import CHROMIUM_FLAGS, chromium_path, skip_without_browser
+
+    skip_without_browser()
+    build(tmp_path)
+    pca = tmp_path / "results" / "report" / "aliases_pca.svg"
+    shot = tmp_path / "shot.png"
+    run = subprocess.run([chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                          f"--screenshot={shot}", "--window-size=1320,580", pca.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert shot.stat().st_size > 10_000, run.stderr[-2000:]
+
+
 def test_sections_can_be_left_out(tmp_path) -> None:
     _, md = build(tmp_path, aliases="", analogies="", queries=[])
     assert "## Alias retrieval" not in md and "## Analogies" not in md and "alias hit@" not in md
-    assert (tmp_path / "results" / "report" / "aliases_pca.png").exists()  # the workflow expects it
+    assert (tmp_path / "results" / "report" / "aliases_pca.svg").exists()  # the workflow expects it
     check_tables(md)
 
 
 def test_same_inputs_same_outputs(tmp_path) -> None:
     build(tmp_path / "a")
     build(tmp_path / "b")
-    for name in ["similarity_report.md", "report/metrics.json", "report/loss.png", "report/aliases_pca.png"]:
+    for name in ["similarity_report.md", "report/metrics.json", "report/loss.svg", "report/aliases_pca.svg",
+                 "report/loss.png", "report/aliases_pca.png"]:
         assert (tmp_path / "a" / "results" / name).read_bytes() == (tmp_path / "b" / "results" / name).read_bytes(), name
 
 
@@ -151,7 +176,7 @@ def test_evaluate_command(tmp_path, capsys) -> None:
             "-o", str(out), "--figures", str(tmp_path / "r" / "figs")]
     assert main(argv) == 0
     md = out.read_text(encoding="utf-8")
-    assert "![Training loss per epoch](figs/loss.png)" in md and "## Analogies" not in md
+    assert "![Training loss per epoch](figs/loss.svg)" in md and "## Analogies" not in md
     assert main(argv[:-4] + ["--histories", str(DATA / "cbow.history.json"), "-o", str(out), "--figures", "x"]) == 2
     assert "give one history per model" in capsys.readouterr().err
 
@@ -169,9 +194,20 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
     for name in ["cbow.vec", "skipgram.vec", "cbow.history.json", "skipgram.history.json", "vocab.tsv"]:
         shutil.copy(DATA / name, results / name)
     make_vocab(DATA / "tokens.txt", tmp_path / "vocab.tsv", stats_path=results / "corpus.json")
-    snakemake = [sys.executable, "-m", "snakemake", "--cores", "1", "--allowed-rules", "evaluate"]
-    run = subprocess.run([*snakemake, "results/similarity_report.md"], cwd=work, capture_output=True, text=True)
+
+    def snakemake(target: str) -> subprocess.CompletedProcess:
+        # the target first: --allowed-rules takes every word after it
+        return subprocess.run([sys.executable, "-m", "snakemake", target, "--cores", "1", "--allowed-rules", "evaluate", "projector"],
+                              cwd=work, capture_output=True, text=True)
+
+    run = snakemake("results/similarity_report.md")
     assert run.returncode == 0, run.stderr[-3000:]
+    assert "explorer: results/explorer.html" in run.stdout + run.stderr
+    assert (results / "explorer.html").stat().st_size > 10_000
+    run = snakemake("results/projector/projector_config.json")
+    assert run.returncode == 0, run.stderr[-3000:]
+    config = json.loads((results / "projector" / "projector_config.json").read_text(encoding="utf-8"))
+    assert [e["tensorPath"] for e in config["embeddings"]] == ["cbow_tensor.tsv", "skipgram_tensor.tsv"]
     md = (results / "similarity_report.md").read_text(encoding="utf-8")
     assert "## Alias retrieval" in md and "## Analogies" in md and "### 孙悟空" in md
     assert "scored cbow" in (results / "logs" / "evaluate" / "evaluate.log").read_text(encoding="utf-8")

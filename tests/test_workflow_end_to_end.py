@@ -39,8 +39,13 @@ def planned_rules(root: Path, repo: Path, **sections) -> set[str]:
 def workdir(tmp_path_factory, repo_root) -> Path:
     root = tmp_path_factory.mktemp("e2e") / "test"
     shutil.copytree(repo_root / ".test", root, ignore=shutil.ignore_patterns("results", ".snakemake"))
+    # one model first, as the quick start does: the console names the command that gives the report
+    done = run(root, repo_root, target="results/cbow.vec")
+    assert done.returncode == 0, done.output
+    assert "Next: `snakemake --cores 4 results/similarity_report.md`" in done.output
     done = run(root, repo_root)
     assert done.returncode == 0, done.output
+    assert "explorer: results/explorer.html" in done.output
     return root
 
 
@@ -60,9 +65,10 @@ def test_test_config_builds_both_models_and_the_report(workdir, repo_root):
     assert "CBOW" in report and "skip-gram" in report.lower()
     for query in test_config["eval"]["queries"]:
         assert query in report
-    for link in re.findall(r"\]\((report/[^)]+\.png)\)", report):
+    for link in re.findall(r"\]\((report/[^)]+\.svg)\)", report):
         assert (workdir / "results" / link).is_file(), link
-    assert (workdir / "results" / "report" / "loss.png").is_file()
+    assert (workdir / "results" / "report" / "loss.svg").is_file()
+    assert (workdir / "results" / "explorer.html").stat().st_size > 10_000
 
 
 def test_nothing_to_be_done_after_a_full_run(workdir, repo_root):

@@ -12,13 +12,16 @@ from w2v.errors import UserError
 
 # Subcommand name -> module under w2v.commands exposing `register(subparsers)`.
 # Modules are imported only when the parser is built, so `w2v --help` stays quick.
-COMMANDS = ["segment", "clean", "count", "vocab", "pairs", "train", "evaluate", "neighbors"]
+COMMANDS = ["segment", "clean", "count", "vocab", "pairs", "train", "evaluate", "neighbors", "export", "convert"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="w2v",
-        description="Chinese word2vec pipeline stages (segment, clean, count, vocab, pairs, train, evaluate).",
+        description=(
+            "Chinese word2vec pipeline stages (segment, clean, count, vocab, pairs, train, evaluate) and "
+            "tools for the vectors (neighbors, export, convert)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"w2v {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")

@@ -287,3 +287,24 @@ def _read_binary(handle, path: Path, count: int, dim: int) -> tuple[list[str], n
         keys.append(_decode(bytes(word), path, f"row {row + 1}"))
         vectors[row] = np.frombuffer(data, dtype="<f4")
     return keys, vectors
+
+
+def is_binary_word2vec(path: str | os.PathLike) -> bool:
+    """Whether a word2vec file is binary: its first row is not a text row (a word and `dim` numbers)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            count, dim = _parse_header(handle.readline(), path)
+            first = handle.readline(2 ** 20)
+    except FileNotFoundError:
+        raise UserError(f"{path}: vector file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, expected a word2vec vector file") from None
+    if count == 0:
+        return False
+    try:
+        parts = first.decode("utf-8").rstrip("\r\n").rstrip(" ").split(" ")
+        np.array(parts[1:], dtype=np.float32)
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return len(parts) != dim + 1

@@ -1,4 +1,5 @@
-# Evaluation: score both models and write results/similarity_report.md with its figures.
+# Evaluation: score both models and write results/similarity_report.md with its figures (SVG, PNG
+# fallbacks beside them) and results/explorer.html, the page to browse both models.
 # Settings: config `eval` (see workflow/schemas/config.schema.yaml). All logic lives in `w2v evaluate`;
 # its log lines go to results/logs/evaluate/ and to the console, like the text stages'.
 
@@ -17,16 +18,20 @@ rule evaluate:
             category="Report",
         ),
         loss=report(
-            "results/report/loss.png",
+            "results/report/loss.svg",
             caption="../report/loss.rst",
             category="Training",
         ),
         pca=report(
-            "results/report/aliases_pca.png",
+            "results/report/aliases_pca.svg",
             caption="../report/aliases_pca.rst",
             category="Similarity",
         ),
+        loss_png="results/report/loss.png",
+        pca_png="results/report/aliases_pca.png",
         metrics="results/report/metrics.json",
+        # Not a report() item: the HTML report cannot show a page this size in its frame; open it directly.
+        explorer="results/explorer.html",
     params:
         settings=settings("eval"),
         corpus=config["corpus"],
@@ -45,4 +50,25 @@ rule evaluate:
         " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
         " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
         " --corpus {params.corpus:q} --min-count {params.min_count}"
-        " --output {output.report:q} --figures {params.figures:q} 2>&1 | tee {log:q}"
+        " --output {output.report:q} --figures {params.figures:q}"
+        " --explorer {output.explorer:q} --explorer-words {params.settings[explorer_words]}"
+        " --map-words {params.settings[map_words]} 2>&1 | tee {log:q}"
+
+
+rule projector:
+    """TensorBoard Embedding Projector files for both models (`w2v export`); not in the default target."""
+    input:
+        vectors=expand("results/{model}.vec", model=TRAIN_MODELS),
+        vocab="results/vocab.tsv",
+    output:
+        config="results/projector/projector_config.json",
+        tensors=expand("results/projector/{model}_tensor.tsv", model=TRAIN_MODELS),
+        metadata=expand("results/projector/{model}_metadata.tsv", model=TRAIN_MODELS),
+    params:
+        folder=lambda wildcards, output: str(Path(output.config).parent),
+    log:
+        "results/logs/projector/projector.log",
+    conda:
+        "../envs/w2v.yaml"
+    shell:
+        "w2v export {input.vectors:q} --vocab {input.vocab:q} -o {params.folder:q} 2>&1 | tee {log:q}"

@@ -1,4 +1,4 @@
-"""`w2v evaluate`: score trained vectors and write the similarity report with its figures."""
+"""`w2v evaluate`: score trained vectors and write the similarity report, its figures and the explorer page."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def register(subparsers) -> None:
         help="write the similarity report (neighbours, alias retrieval, analogies, figures)",
         description=(
             "Score each model's vectors (nearest neighbours of the query words, alias retrieval, "
-            "analogies) and write a Markdown report with figures linked relatively."
+            "analogies) and write a Markdown report with figures linked relatively; with --explorer, also "
+            "a self-contained HTML page to browse the models (search, neighbours, map, analogies)."
         ),
     )
     parser.add_argument("--vectors", nargs="+", required=True, metavar="VEC",
@@ -37,6 +38,11 @@ def register(subparsers) -> None:
     parser.add_argument("--min-count", type=positive_int, default=None, help="vocabulary min_count shown in the report")
     parser.add_argument("-o", "--output", required=True, help="report to write (results/similarity_report.md)")
     parser.add_argument("--figures", required=True, help="folder for figures and metrics.json (results/report)")
+    parser.add_argument("--explorer", default="", help="explorer page to write (results/explorer.html); empty for none")
+    parser.add_argument("--explorer-words", type=positive_int, default=20_000,
+                        help="words per model in the explorer, most frequent first (`eval.explorer_words`)")
+    parser.add_argument("--map-words", type=positive_int, default=1_000,
+                        help="most frequent words on the explorer's map, besides the alias groups (`eval.map_words`)")
     parser.set_defaults(func=run)
 
 
@@ -50,5 +56,6 @@ def run(args: argparse.Namespace) -> int:
         args.vectors, args.histories, args.tokens, args.vocab, args.output, args.figures,
         queries=args.queries, topn=args.topn, aliases=args.aliases, analogies=args.analogies,
         restrict_vocab=args.restrict_vocab, font=args.font, corpus=args.corpus, min_count=args.min_count,
+        explorer=args.explorer, explorer_words=args.explorer_words, map_words=args.map_words,
     )
     return 0

@@ -1,9 +1,10 @@
 """The similarity report: `build_report` scores the models and writes Markdown plus figures.
 
-Outputs (docs/contracts.md): the report file, and in `figures_dir` ``loss.png``,
-``aliases_pca.png`` (a note when no alias groups are given) and ``metrics.json`` (every number of the
-report, for scripts and benchmarks). Everything is computed before anything is written, and each
-file is written atomically.
+Outputs (docs/contracts.md): the report file; in `figures_dir` ``loss.svg`` and ``aliases_pca.svg``
+(a note when no alias groups are given), each with a PNG fallback beside it, and ``metrics.json``
+(every number of the report, for scripts and benchmarks); optionally the explorer page
+(`w2v.report.explorer`). Everything is computed before anything is written, and each file is
+written atomically.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from w2v.evaluation import alias_metrics, analogy_scores, load_alias_groups, load_analogies
 from w2v.io import atomic_open
+from w2v.report.explorer import explorer_data, write_explorer
 from w2v.report.figures import find_cjk_font, plot_alias_pca, plot_loss
 from w2v.report.inputs import load_history, token_stats
 from w2v.report.markdown import ModelResult, ReportData, render
@@ -22,8 +24,8 @@ from w2v.vectors import KeyedVectors
 
 logger = logging.getLogger(__name__)
 
-LOSS_PNG = "loss.png"
-PCA_PNG = "aliases_pca.png"
+LOSS_SVG = "loss.svg"
+PCA_SVG = "aliases_pca.svg"
 METRICS_JSON = "metrics.json"
 
 
@@ -42,8 +44,11 @@ def build_report(
     font: str = "",
     corpus: str = "",
     min_count: int | None = None,
+    explorer: str | os.PathLike = "",
+    explorer_words: int = 20_000,
+    map_words: int = 1_000,
 ) -> ReportData:
-    """Score every model and write the report, its figures and metrics.json; return what was shown."""
+    """Score every model and write the report, its figures, metrics.json and (given a path) the explorer."""
     from w2v.vocab import load_vocab
 
     if len(vectors) != len(histories):
@@ -85,14 +90,21 @@ def build_report(
         groups=groups,
         analogies_path=str(analogies),
         restrict_vocab=restrict_vocab,
-        loss_figure=f"{link}/{LOSS_PNG}",
+        loss_figure=f"{link}/{LOSS_SVG}",
     )
-    plot_loss([m.history for m in models], figures_dir / LOSS_PNG)
+    page = None
+    if explorer:
+        counts = dict(zip(vocabulary.tokens, vocabulary.counts.tolist()))
+        page = explorer_data([(m.name, m.kv) for m in models], counts, groups, data.corpus, topn=topn,
+                             max_words=explorer_words, map_words=map_words)
+        data.explorer = Path(os.path.relpath(explorer, output.parent)).as_posix()
+    plot_loss([m.history for m in models], figures_dir / LOSS_SVG)
     # Always drawn (the workflow expects the file); without groups it says so.
-    data.labels = plot_alias_pca([(m.name, m.kv) for m in models], groups, figures_dir / PCA_PNG,
-                                 font_props)
+    plot_alias_pca([(m.name, m.kv) for m in models], groups, figures_dir / PCA_SVG, font_props)
     if groups:
-        data.pca_figure = f"{link}/{PCA_PNG}"
+        data.pca_figure = f"{link}/{PCA_SVG}"
+    if page is not None:
+        write_explorer(explorer, page)
     with atomic_open(figures_dir / METRICS_JSON) as out:
         json.dump(metrics(data), out, ensure_ascii=False, indent=1)
         out.write("\n")

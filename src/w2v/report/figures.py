@@ -1,15 +1,15 @@
 """Report figures: loss per epoch, and a PCA map of the alias-group words.
 
+Each figure is written twice: as SVG with its text kept as text (matplotlib's ``svg.fonttype:
+none``), so the reader's browser draws Chinese words with its own fonts and no font is needed where
+the figure is made; and as a PNG fallback, drawn with a CJK font when one is configured or installed.
 Matplotlib is used through its object API (`Figure` + Agg canvas): no pyplot, no global state.
-Chinese labels need a CJK font; when none is configured or installed, points are labelled by
-number and the report lists the numbers' words (`FigureLabels.by_number`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ def display_name(model: str) -> str:
 
 
 def find_cjk_font(font_file: str = ""):
-    """FontProperties for Chinese labels: `font_file` if given, else an installed CJK font, else None."""
+    """FontProperties for Chinese in PNG figures: `font_file` if given, else an installed CJK font, else None."""
     from matplotlib import font_manager
 
     if font_file:
@@ -59,20 +59,32 @@ def find_cjk_font(font_file: str = ""):
         if any(part in Path(path).name.lower() for part in CJK_FILE_PARTS):
             logger.debug("figure labels use the CJK font file %s", path)
             return font_manager.FontProperties(fname=path)
-    logger.info("no CJK font found: figure points are labelled by number (set eval.font to a font file)")
+    logger.info("no CJK font found: the PNG fallbacks show boxes for Chinese (the SVG figures do not); "
+                "set eval.font to a font file for them")
     return None
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, svg_path: Path) -> None:
+    """Write `svg_path` (text as text, no date, fixed ids) and the PNG fallback beside it."""
+    import warnings
+
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
+    with warnings.catch_warnings():
+        # Without a CJK font, layout measures Chinese with placeholder glyphs and the PNG shows boxes;
+        # the SVG, whose words the reader's browser draws, is the figure to read then.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "w2v"}):
+            with atomic_path(svg_path) as tmp:
+                fig.savefig(tmp, format="svg", metadata={"Date": None})
+        with atomic_path(svg_path.with_suffix(".png")) as tmp:
+            fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
 
 
 def plot_loss(histories: list[dict], path: str | os.PathLike) -> None:
-    """One line per model: mean training loss per example against epoch."""
+    """One line per model: mean training loss per example against epoch (`path`: the SVG)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 3.6), layout="constrained")
@@ -92,14 +104,6 @@ def plot_loss(histories: list[dict], path: str | os.PathLike) -> None:
     _save(fig, Path(path))
 
 
-@dataclass
-class FigureLabels:
-    """How the PCA figure names its points: words (CJK font) or numbers listed in the report."""
-
-    by_number: bool
-    numbers: dict[str, int] = field(default_factory=dict)  # word -> number shown
-
-
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
     """Project rows on their first two principal components (signs fixed, so runs agree)."""
     centred = vectors - vectors.mean(axis=0)
@@ -114,17 +118,20 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
 
 def plot_alias_pca(
     models: list[tuple[str, KeyedVectors]], groups: list[list[str]], path: str | os.PathLike, font=None
-) -> FigureLabels:
-    """One panel per model: the alias-group words in the model's vocabulary, PCA of unit vectors."""
+) -> None:
+    """One panel per model: the alias-group words in its vocabulary, PCA of unit vectors (`path`: the SVG).
+
+    Points are labelled with their words and the legend names each group by its first name; `font`
+    (FontProperties of a CJK font, or None) only matters for the PNG fallback.
+    """
     from matplotlib.figure import Figure
 
-    labels = FigureLabels(by_number=font is None)
-    if labels.by_number:
-        for group in groups:
-            for word in group:
-                labels.numbers.setdefault(word, len(labels.numbers) + 1)
     fig = Figure(figsize=(6.0 * len(models), 5.2), layout="constrained")
     colours = [f"C{i % 10}" for i in range(len(groups))]
+    small = None
+    if font is not None:
+        small = font.copy()
+        small.set_size(7)
     for panel, (model, kv) in enumerate(models, start=1):
         ax = fig.add_subplot(1, len(models), panel)
         words = [(g, w) for g, group in enumerate(groups) for w in group if w in kv]
@@ -138,18 +145,12 @@ def plot_alias_pca(
         coords = pca_2d(kv.unit_vectors[[kv.key_to_index[w] for _, w in words]])
         for g in sorted({g for g, _ in words}):
             idx = [i for i, (gg, _) in enumerate(words) if gg == g]
-            name = f"group {g + 1}" if labels.by_number else groups[g][0]
-            ax.scatter(coords[idx, 0], coords[idx, 1], color=colours[g], s=22, label=name)
+            ax.scatter(coords[idx, 0], coords[idx, 1], color=colours[g], s=22, label=groups[g][0])
         for (g, word), (x, y) in zip(words, coords):
-            text = str(labels.numbers[word]) if labels.by_number else word
-            ax.annotate(text, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8,
+            ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8,
                         color=colours[g], fontproperties=font)
+        ax.margins(0.12)  # room for the labels of the outermost points
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
-        legend_font = None
-        if font is not None:
-            legend_font = font.copy()
-            legend_font.set_size(7)
-        ax.legend(fontsize=7, loc="best", prop=legend_font)
+        ax.legend(fontsize=7, loc="best", prop=small, title="group (first name)", title_fontsize=7)
     _save(fig, Path(path))
-    return labels

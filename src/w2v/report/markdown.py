@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from w2v.report.figures import FigureLabels, display_name
+from w2v.report.figures import display_name
 from w2v.report.inputs import TokenStats, loss_trend
 from w2v.vectors import KeyedVectors
 
@@ -38,7 +38,7 @@ class ReportData:
     restrict_vocab: int = 300_000
     loss_figure: str = ""
     pca_figure: str = ""
-    labels: FigureLabels | None = None
+    explorer: str = ""
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -216,14 +216,8 @@ def _aliases(data: ReportData) -> list[str]:
     lines += ["</details>", ""]
     if data.pca_figure:
         lines += [f"![Alias-group words, PCA of the unit vectors]({data.pca_figure})", ""]
-        lines += ["*Alias-group words projected on the first two principal components; one colour per group. "
-                  "Names of one group should sit together.*", ""]
-        if data.labels is not None and data.labels.by_number:
-            lines += ["No CJK font was found for the figure, so its points are numbered:", ""]
-            for g, group in enumerate(data.groups):
-                items = ", ".join(f"{data.labels.numbers[w]} {w}" for w in group)
-                lines.append(f"- group {g + 1}: {items}")
-            lines += ["", "(Set `eval.font` to a font file, or install one such as `fonts-noto-cjk`, for word labels.)", ""]
+        lines += ["*Alias-group words projected on the first two principal components; one colour per group, "
+                  "named in the legend by its first name. Names of one group should sit together.*", ""]
     return lines
 
 
@@ -271,6 +265,10 @@ def _reading_notes(data: ReportData) -> list[str]:
         "so compare the order of neighbours across models rather than raw values.",
         "- A small novel gives few examples of each relation, so analogy accuracy stays low even for good "
         "vectors; alias retrieval is the steadier measure here. Compare models on the same corpus and settings.",
+        "- Figures are SVG with their words kept as text, so any browser draws the Chinese; a PNG copy "
+        "of each sits beside it for viewers without SVG.",
+        *([f"- Browse both models in [{data.explorer}]({data.explorer}): search with completion, neighbours "
+           "side by side, a zoomable map of the frequent words, analogies."] if data.explorer else []),
         "- Regenerate with `snakemake --cores 4 results/similarity_report.md`; query any word with "
         "`w2v neighbors results/cbow.vec 孙悟空`.",
         "",
