@@ -25,14 +25,24 @@ def test_profile_names_only_real_rules(repo_root):
     assert profile["executor"] == "slurm"
     rules = {line.split()[0] for line in run(repo_root, "--list-rules").splitlines() if line and not line.startswith(" ")}
     assert set(profile["set-resources"]) <= rules
-    assert set(profile["set-threads"]) <= rules
+    assert set(profile.get("set-threads", {})) <= rules
+
+
+def dry_run_blocks(repo: Path, *args: str) -> dict[str, str]:
+    """Each planned rule's block of a dry run of results/cbow.vec through the profile."""
+    out = run(repo, "results/cbow.vec", "--profile", "workflow/profiles/slurm", "--executor", "dryrun",
+              "--cores", "1", "--forceall", *args)
+    return {block.split(":", 1)[0]: block for block in out.split("rule ")[1:]}
 
 
 def test_profile_resources_reach_the_jobs(repo_root):
-    out = run(repo_root, "--profile", "workflow/profiles/slurm", "--executor", "dryrun", "--cores", "1",
-              "--forceall", "text")
-    blocks = out.split("rule ")
-    pairs = next(b for b in blocks if b.startswith("pairs:"))
-    segment = next(b for b in blocks if b.startswith("segment:"))
-    assert "mem_mb=4000" in pairs and "runtime=30" in pairs
-    assert "mem_mb=2000" in segment
+    blocks = dry_run_blocks(repo_root)
+    assert "mem_mb=4000" in blocks["pairs"] and "runtime=30" in blocks["pairs"]
+    assert "mem_mb=2000" in blocks["segment"]
+    # CPU training (train.device auto) asks for no GPU: sbatch rejects --gpus where nodes have none.
+    assert "gpu=0" in blocks["train"] and "cpus_per_task" not in blocks["train"]
+
+
+def test_profile_asks_a_gpu_for_cuda_training(repo_root):
+    blocks = dry_run_blocks(repo_root, "--configfile", "config/gpu.yaml")
+    assert "gpu=1" in blocks["train"] and "runtime=240" in blocks["train"]
