@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 COUNTS_FORMAT = "w2v-counts-1"
 STATS_FORMAT = "w2v-corpus-stats-1"
-COUNTS_SCHEMA = pa.schema([("token", pa.large_string()), ("count", pa.int64())])
+COUNTS_SCHEMA = pa.schema([("token", pa.string()), ("count", pa.int64())])
 
 
 @dataclass
@@ -53,7 +53,7 @@ def count_tokens_file(path: str | os.PathLike) -> ShardCounts:
                 sentences += 1
                 counts.update(words)
     table = pa.table(
-        {"token": pa.array(list(counts), pa.large_string()), "count": pa.array(list(counts.values()), pa.int64())},
+        {"token": pa.array(list(counts), pa.string()), "count": pa.array(list(counts.values()), pa.int64())},
         schema=COUNTS_SCHEMA,
     )
     return ShardCounts(table, sentences, int(pc.sum(table["count"]).as_py() or 0))
@@ -96,7 +96,7 @@ def merge_counts(shards: Iterable[ShardCounts]) -> tuple[pa.Table, list[tuple[in
     for shard in shards:
         totals.append((shard.sentences, shard.tokens))
         table = shard.table if merged is None else pa.concat_tables([merged, shard.table])
-        grouped = table.group_by("token").aggregate([("count", "sum")])
+        grouped = table.group_by("token", use_threads=False).aggregate([("count", "sum")])
         merged = pa.table({"token": grouped["token"], "count": grouped["count_sum"]}, schema=COUNTS_SCHEMA)
     if merged is None:
         raise ValueError("no counts to merge")
@@ -141,7 +141,7 @@ class CorpusStats:
 def corpus_stats(shards: Iterable[ShardCounts], distinct: int, words: list[str], vocab_sha256: str) -> CorpusStats:
     """Totals, and per shard its vocabulary tokens and first position in the in-vocabulary stream
     (`words`: the vocabulary without padding)."""
-    value_set = pa.array(words, pa.large_string())
+    value_set = pa.array(words, pa.string())
     per_shard = []
     position = 0
     for shard in shards:
