@@ -110,22 +110,22 @@ def _writers(inputs: dict[str, Path]) -> dict[str, Callable[[Path], list[Path]]]
 
     i = {k: str(v) for k, v in inputs.items()}
     return {
-        "vec text": save_vec(False),
-        "vec binary": save_vec(True),
+        "vec-text": save_vec(False),
+        "vec-binary": save_vec(True),
         "train.write_vectors": train_vectors,
-        "train outputs": train_outputs,
-        "w2v segment": _stage(lambda f: ["segment", "--corpus", i["corpus"], "--jieba-cache", i["cache"],
+        "train-outputs": train_outputs,
+        "w2v-segment": _stage(lambda f: ["segment", "--corpus", i["corpus"], "--jieba-cache", i["cache"],
                                          "-o", str(f / "shard.txt")], ["shard.txt"]),
-        "w2v clean": _stage(lambda f: ["clean", i["tokens"], "-o", str(f / "tokens.txt")], ["tokens.txt"]),
-        "w2v vocab": _stage(lambda f: ["vocab", i["tokens"], "-o", str(f / "vocab.tsv")], ["vocab.tsv"]),
-        "w2v pairs": _stage(lambda f: ["pairs", i["tokens"], "--vocab", i["vocab"], "--window", "2",
+        "w2v-clean": _stage(lambda f: ["clean", i["tokens"], "-o", str(f / "tokens.txt")], ["tokens.txt"]),
+        "w2v-vocab": _stage(lambda f: ["vocab", i["tokens"], "-o", str(f / "vocab.tsv")], ["vocab.tsv"]),
+        "w2v-pairs": _stage(lambda f: ["pairs", i["tokens"], "--vocab", i["vocab"], "--window", "2",
                                        "--cbow", str(f / "cbow.parquet"), "--skipgram", str(f / "sg.parquet")],
                             ["cbow.parquet", "sg.parquet"]),
     }
 
 
-WRITERS = ["vec text", "vec binary", "train.write_vectors", "train outputs", "w2v segment", "w2v clean",
-           "w2v vocab", "w2v pairs"]
+WRITERS = ["vec-text", "vec-binary", "train.write_vectors", "train-outputs", "w2v-segment", "w2v-clean",
+           "w2v-vocab", "w2v-pairs"]
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +134,8 @@ def output_sizes(inputs, tmp_path_factory) -> Callable[[str], dict[str, int]]:
     seen: dict[str, dict[str, int]] = {}
 
     def sizes(writer: str) -> dict[str, int]:
-        if writer == "w2v segment":
-            # Loading jieba takes seconds: a shard is at least the size of its lines less their
+        if writer == "w2v-segment":
+            # Loading jieba is slow: a shard is at least the size of its lines less their
             # whitespace (segmenting adds spaces), so the corpus size stands in for a free run. An
             # estimate too large would make the write succeed and the test fail, never pass wrongly.
             return {"shard.txt": inputs["corpus"].stat().st_size}
@@ -151,7 +151,7 @@ def output_sizes(inputs, tmp_path_factory) -> Callable[[str], dict[str, int]]:
     "writer, old",
     # Old content catches every non-atomic writer (opening the target truncates it); segmenting is
     # slow to start, so it runs that case only.
-    [(w, old) for w in WRITERS for old in (False, True) if old or w != "w2v segment"],
+    [(w, old) for w in WRITERS for old in (False, True) if old or w != "w2v-segment"],
     ids=lambda v: ("old-content" if v else "absent") if isinstance(v, bool) else v,
 )
 def test_a_write_that_fails_part_way_leaves_the_target_as_it_was(inputs, output_sizes, tmp_path, writer, old):

@@ -203,3 +203,12 @@ def test_same_settings_give_the_same_vectors(zipf_pairs, tmp_path):
     run(zipf_pairs, "skipgram", tmp_path / "a", epochs=1)
     run(zipf_pairs, "skipgram", tmp_path / "b", epochs=1)
     assert (tmp_path / "a" / "v.vec").read_bytes() == (tmp_path / "b" / "v.vec").read_bytes()
+
+
+@pytest.mark.parametrize("shared", [0, 16])
+def test_an_example_costs_one_plus_negative_terms_also_with_shared_negatives(zipf_pairs, tmp_path, shared):
+    """Output vectors start at zero, so until training moves them every term of the loss is log 2.
+    With a vanishing learning rate an example costs (1 + negative) log 2, also when the batch shares
+    `shared_negatives` draws (their terms are scaled by negative / shared_negatives)."""
+    history = run(zipf_pairs, "skipgram", tmp_path, epochs=1, alpha=1e-9, min_alpha=0.0, shared_negatives=shared)
+    assert history["epochs"][0]["loss"] == pytest.approx((1 + BASE["negative"]) * np.log(2), rel=1e-4)
