@@ -118,11 +118,22 @@ def synchronize() -> None:
         cp.cuda.Device().synchronize()
 
 
+def _compile_errors() -> tuple[type[BaseException], ...]:
+    """CuPy's compile-error class (``cupy.cuda.compiler.CompileException``), or none without it."""
+    cp = sys.modules.get("cupy")
+    exc = getattr(getattr(getattr(cp, "cuda", None), "compiler", None), "CompileException", None)
+    return (exc,) if isinstance(exc, type) else ()
+
+
 def run_kernel(name: str, source: tuple[str, str, str], *args: Any, **kwargs: Any) -> Any:
     """Call the CuPy ``ElementwiseKernel`` ``jingu_<name>`` built from ``source`` (in_params,
-    out_params, operation) on ``args``; None means "CuPy could not build it, use the fallback".
+    out_params, operation) on ``args``; None means "CuPy could not compile it, use the fallback".
 
-    A kernel that fails to compile is logged once and not tried again in this process.
+    CuPy compiles a kernel at its first launch (per dtype). Only a compile error disables the
+    kernel (logged once, not tried again in this process): a compiler that rejects the source is
+    a property of the installation, and the fallback computes the same thing. Any other error in
+    a launch (bad arguments, a device fault, out of memory) is raised, since falling back would
+    hide a bug.
     """
     kernel = _kernels.get(name)
     if kernel is False:
@@ -131,10 +142,10 @@ def run_kernel(name: str, source: tuple[str, str, str], *args: Any, **kwargs: An
         if kernel is None:
             kernel = _cupy().ElementwiseKernel(*source, name=f"jingu_{name}")
         out = kernel(*args, **kwargs)
-    except Exception as exc:  # a compile failure: keep working with the fallback
-        if "memory" in type(exc).__name__.lower():
+    except Exception as exc:
+        if not isinstance(exc, _compile_errors()):
             raise
-        logger.warning("jingu: CuPy kernel %s unavailable (%s); using the fallback", name, exc)
+        logger.warning("jingu: CuPy kernel %s does not compile (%s); using the fallback", name, exc)
         _kernels[name] = False
         return None
     _kernels[name] = kernel

@@ -196,6 +196,11 @@ def _bag_scatter(ids: np.ndarray, weights: np.ndarray, x: np.ndarray, slots: int
     np.add.at(out, ids.reshape(-1), w[:, None] * x.reshape(-1, dim)[np.arange(n) // slots])
 
 
+class CompileException(Exception):
+    """Stands in for ``cupy.cuda.compiler.CompileException``: a stand-in raising it models a kernel
+    whose CUDA source the compiler rejects (CuPy compiles at the first launch)."""
+
+
 # NumPy stand-ins for jingu's CuPy kernels (their CUDA source is only compiled on a GPU). Kernels
 # with one plain output return it; those given their output write into it.
 FUSED = {
@@ -253,6 +258,7 @@ def install(monkeypatch: Any) -> Counts:
     cupy.cuda = types.SimpleNamespace(
         Device=lambda *a: types.SimpleNamespace(synchronize=lambda: None, __enter__=None),
         runtime=types.SimpleNamespace(getDeviceCount=lambda: 0),
+        compiler=types.SimpleNamespace(CompileException=CompileException),
     )
     cupyx = types.ModuleType("cupyx")  # no scatter_add: it is deprecated, jingu must not call it
     monkeypatch.setitem(sys.modules, "cupy", cupy)
