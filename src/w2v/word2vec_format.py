@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
@@ -40,13 +42,8 @@ WRITE_BLOCK_VALUES = 1 << 19
 # an optional decimal point, "e", exponent sign and two exponent digits, separator.
 _SIGN, _LEAD0, _LEADPOINT, _ZEROS, _DIGITS, _EXP, _SEP = 0, 1, 2, 3, 6, 23, 27
 SLOTS = 28
-_POW10 = 10.0 ** np.arange(-64, 65)
-_DIGIT_DIV = 10 ** np.arange(8, -1, -1, dtype=np.int64)  # 1e8 ... 1: the nine digits of a mantissa
+_POW10 = 10.0 ** np.arange(-64, 65)  # _POW10[k + 64] = 10**k
 _WHITESPACE = re.compile(r"[\s\x00]")
-
-
-def _pow10(k: np.ndarray) -> np.ndarray:
-    return _POW10[k + 64]
 
 
 def _decimal_9(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,19 +56,24 @@ def _decimal_9(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore"):  # NaN payloads warn on the cast; they are handled below
         a = np.abs(values.astype(np.float64))
     plain = np.isfinite(a) & (a > 0)
-    a = np.where(plain, a, 1.0)
+    some_special = not plain.all()
+    if some_special:
+        a[~plain] = 1.0
     e = np.floor(np.log10(a)).astype(np.int64)
-    e += a >= _pow10(e + 1)  # log10 can miss by one next to a power of ten
-    e -= a < _pow10(e)
-    scaled = a * _pow10(8 - e)
-    m = np.rint(scaled).astype(np.int64)
+    power = _POW10[e + 64]
+    e += (a >= 10 * power).view(np.int8) - (a < power).view(np.int8)  # log10 can miss next to a power of ten
+    scaled = a * _POW10[72 - e]
+    rounded = np.rint(scaled)
+    m = rounded.astype(np.int32)
     carry = m >= 1_000_000_000  # 9.999999996 rounds to 10.0000000
     m[carry] = 100_000_000
     e += carry
-    for idx in zip(*np.nonzero(plain & (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6))):
+    for idx in zip(*np.nonzero(np.abs(scaled - rounded) > 0.5 - 1e-6)):
         text = "%.8e" % abs(float(values[idx]))
         m[idx], e[idx] = int(text[0] + text[2:10]), int(text[11:])
-    return np.where(plain, m, 0), np.where(plain, e, 0)
+    if some_special:
+        m[~plain], e[~plain] = 0, 0
+    return m, e
 
 
 def format_slots(values: np.ndarray) -> np.ndarray:
@@ -95,12 +97,12 @@ def format_slots(values: np.ndarray) -> np.ndarray:
         nd -= zeros
     fixed = (e >= -4) & (e < 9)  # %g's choice between 123.4 and 1.234e+10
     sci = ~fixed
+    last = np.where(fixed, np.maximum(nd - 1, e), nd - 1)  # integer digits print even when zero (100)
+    point = np.where(fixed & (e >= 0) & (nd > e + 1), e, np.where(sci & (nd > 1), 0, -1))  # "." after digit
     for i in range(9):
-        shown = (nd > i) | (fixed & (e >= i))  # integer digits print even when zero (100)
-        out[_DIGITS + 2 * i] = (digits[i] + 48) * shown
+        np.multiply(digits[i] + 48, last >= i, out=out[_DIGITS + 2 * i])
         if i < 8:
-            point = (fixed & (e == i) & (nd > i + 1)) | (sci & (nd > 1) if i == 0 else False)
-            out[_DIGITS + 2 * i + 1] = point * np.uint8(ord("."))
+            np.multiply(point == i, np.uint8(ord(".")), out=out[_DIGITS + 2 * i + 1])
     small = fixed & (e < 0)
     out[_LEAD0] = small * np.uint8(ord("0"))
     out[_LEADPOINT] = small * np.uint8(ord("."))
@@ -131,23 +133,38 @@ def check_keys(keys: Sequence[str]) -> None:
             raise ValueError(f"key {key!r} is empty or holds whitespace; word2vec files cannot store it")
 
 
+def format_text_rows(keys: Sequence[str], block: np.ndarray) -> bytes:
+    """The text lines of `keys` and their rows of `block` (float32), newline-terminated."""
+    rows, dim = block.shape
+    encoded = [k.encode("utf-8") for k in keys]
+    width = max(len(k) for k in encoded)
+    text = np.empty((rows, width + 1 + dim * SLOTS), dtype=np.uint8)
+    text[:, :width] = np.array(encoded, dtype=f"S{width}").view(np.uint8).reshape(rows, width)
+    text[:, width] = ord(" ")
+    text[:, width + 1 :].reshape(rows, dim, SLOTS)[...] = format_slots(block).transpose(1, 2, 0)
+    text[:, -1] = ord("\n")  # the last value's separator
+    return text.tobytes().translate(None, b"\0")  # squeeze out the unused slots
+
+
 def write_text(path: str | os.PathLike, keys: Sequence[str], vectors: np.ndarray) -> None:
-    """Write word2vec text, atomically, formatting blocks of rows at once."""
+    """Write word2vec text, atomically, formatting blocks of rows at once.
+
+    Two threads format the next blocks while this one writes (NumPy releases the GIL); the
+    file's bytes do not depend on the threads.
+    """
     check_keys(keys)
     count, dim = vectors.shape
     step = max(1, WRITE_BLOCK_VALUES // max(dim, 1))
-    with atomic_open(path, "wb") as out:
+    with atomic_open(path, "wb") as out, ThreadPoolExecutor(max_workers=2) as pool:
         out.write(f"{count} {dim}\n".encode("ascii"))
+        pending: deque[Future[bytes]] = deque()
         for start in range(0, count, step):
             block = np.asarray(vectors[start : start + step], dtype=np.float32)
-            encoded = [k.encode("utf-8") for k in keys[start : start + step]]
-            width = max(len(k) for k in encoded)
-            text = np.empty((len(block), width + 1 + dim * SLOTS), dtype=np.uint8)
-            text[:, :width] = np.array(encoded, dtype=f"S{width}").view(np.uint8).reshape(len(block), width)
-            text[:, width] = ord(" ")
-            text[:, width + 1 :].reshape(len(block), dim, SLOTS)[...] = format_slots(block).transpose(1, 2, 0)
-            text[:, -1] = ord("\n")  # the last value's separator
-            out.write(text.tobytes().translate(None, b"\0"))  # squeeze out the unused slots
+            pending.append(pool.submit(format_text_rows, keys[start : start + step], block))
+            if len(pending) > 2:  # bounds memory at three blocks
+                out.write(pending.popleft().result())
+        while pending:
+            out.write(pending.popleft().result())
 
 
 def write_binary(path: str | os.PathLike, keys: Sequence[str], vectors: np.ndarray) -> None:
