@@ -246,8 +246,10 @@ def _read_text_blocks(handle: BinaryIO, count: int, dim: int) -> tuple[list[str]
                 return None
             if trailing and pc.max(pc.binary_length(batch.column(dim + 1))).as_py():
                 return None
+            columns = np.empty((dim, n), dtype=np.float32)  # contiguous copies, then one transpose
             for j in range(dim):
-                vectors[done : done + n, j] = batch.column(j + 1).to_numpy()
+                columns[j] = batch.column(j + 1).to_numpy()
+            vectors[done : done + n] = columns.T
             keys += batch.column(0).to_pylist()
     except pa.ArrowException:
         return None
