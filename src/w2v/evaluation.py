@@ -25,9 +25,10 @@ from w2v.vectors import KeyedVectors
 logger = logging.getLogger(__name__)
 
 # Queries scored per matrix product: at most CHUNK, and at most BLOCK_ELEMENTS / vocabulary so that
-# each (queries x vocabulary) score matrix stays near 16 MB however large the vocabulary.
+# a (queries x vocabulary) score matrix stays within 64 MB however large the vocabulary. Smaller
+# blocks reread the whole vector table for a few queries each and run slower.
 CHUNK = 512
-BLOCK_ELEMENTS = 1 << 22
+BLOCK_ELEMENTS = 1 << 24
 
 
 def rows_per_block(width: int) -> int:
@@ -184,13 +185,18 @@ def predict_analogies(
         rows = [kv.key_to_index.get(w, limit) for w in q]
         if max(rows) < limit:
             todo.append((n, rows))
-    step = rows_per_block(limit)
+    step = max(1, rows_per_block(limit) // 3)  # one product scores a, b and c of `step` questions
     for start in range(0, len(todo), step):
         chunk = todo[start : start + step]
         ids = np.array([rows for _, rows in chunk])  # (n, 4)
-        sa, sb, sc = (unit[ids[:, k]] @ unit.T for k in range(3))
+        sims = unit[ids[:, :3].T.ravel()] @ unit.T
+        sa, sb, sc = np.split(sims, 3)
         add = sb - sa + sc  # = cos(x, b - a + c) up to a positive factor per question
-        mul = ((sb + 1) / 2) * ((sc + 1) / 2) / ((sa + 1) / 2 + COSMUL_EPS)
+        sims += 1  # in place from here on: the cosines become (cos + 1) / 2 for 3CosMul
+        sims /= 2
+        sa += COSMUL_EPS
+        mul = sb * sc
+        mul /= sa
         rows = np.arange(len(chunk))[:, None]
         add[rows, ids[:, :3]] = -np.inf
         mul[rows, ids[:, :3]] = -np.inf
