@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,3 +55,27 @@ def test_profile_step_prints_one_row_per_model_and_batch(zipf_pairs, capsys):
     for line in rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert float(cells[6]) > 0 and float(cells[7].replace(",", "")) > 0  # whole step ms, examples/s
+
+
+@pytest.mark.parametrize("with_gensim", [False, True])
+def test_large_vocab_times_ours_against_gensim(tmp_path, capsys, with_gensim):
+    if with_gensim:
+        pytest.importorskip("gensim")
+    bench = _load("large_vocab")
+    out = tmp_path / "rows.json"
+    argv = ["--words", "500", "--dim", "8", "--json", str(out)] + ([] if with_gensim else ["--skip-gensim"])
+    assert bench.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| write text |" in printed and "| closest_keys (next query) |" in printed
+    result = json.loads(out.read_text(encoding="utf-8"))
+    steps = [row["step"] for row in result["rows"]]
+    assert steps == ["write text", "read text", "write binary", "read binary", "load text + 1 most_similar"]
+    assert all(row["ours"] > 0 and (("gensim" in row) == with_gensim) for row in result["rows"])
+    assert len(result["ours_only"]) == 5
+
+
+def test_large_vocab_keys_are_distinct_chinese_words():
+    bench = _load("large_vocab")
+    keys = bench.make_keys(3000, np.random.default_rng(0))
+    assert len(keys) == len(set(keys)) == 3000
+    assert all(1 <= len(k) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in k) for k in keys)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from w2v.errors import UserError
-from w2v.evaluation import alias_metrics, alias_ranks, load_alias_groups
+from w2v.evaluation import alias_metrics, alias_ranks, load_alias_groups, predict_analogies
 from w2v.vectors import KeyedVectors
 
 
@@ -64,6 +64,23 @@ def test_chunking_gives_the_same_ranks(monkeypatch) -> None:
     assert whole[0]["w0"] == 1 + min(order.index(w) for w in ["w1", "w2", "w3"])
 
 
+def test_score_blocks_shrink_with_the_vocabulary(monkeypatch) -> None:
+    from w2v.evaluation import BLOCK_ELEMENTS, rows_per_block
+
+    # A million-word vocabulary scores a few queries at a time, not CHUNK x vocabulary floats.
+    assert rows_per_block(1_000_000) * 1_000_000 <= BLOCK_ELEMENTS
+    assert rows_per_block(10 * BLOCK_ELEMENTS) == 1 and rows_per_block(10) == 512
+    rng = np.random.default_rng(1)
+    keys = [f"w{i}" for i in range(60)]
+    kv = KeyedVectors(keys, rng.normal(size=(60, 5)))
+    groups = [keys[i : i + 3] for i in range(0, 45, 3)]
+    questions = [tuple(keys[i : i + 4]) for i in range(0, 56, 2)]
+    whole = alias_ranks(kv, groups), predict_analogies(kv, questions)
+    monkeypatch.setattr("w2v.evaluation.BLOCK_ELEMENTS", 130)  # two queries a block
+    assert rows_per_block(60) == 2
+    assert (alias_ranks(kv, groups), predict_analogies(kv, questions)) == whole
+
+
 def test_load_alias_groups(tmp_path) -> None:
     path = tmp_path / "aliases.txt"
     path.write_text("# comment\n\n孙悟空 悟空  行者 # inline\n唐僧\t三藏 唐僧\n", encoding="utf-8")
@@ -100,7 +117,7 @@ def test_unreadable_alias_files(tmp_path) -> None:
 
 
 # ---------------------------------------------------------------------------- analogies
-from w2v.evaluation import COSMUL_EPS, analogy_scores, load_analogies, predict_analogies  # noqa: E402
+from w2v.evaluation import COSMUL_EPS, analogy_scores, load_analogies  # noqa: E402
 
 
 def offset_kv(n_pairs: int = 30, dim: int = 12, noise: float = 0.6, seed: int = 0) -> KeyedVectors:

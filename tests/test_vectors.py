@@ -176,3 +176,127 @@ def test_accepts_device_arrays_through_get() -> None:
 
     kv = KeyedVectors(["a", "b"], FakeCupyArray())
     assert isinstance(kv.vectors, np.ndarray) and kv.vectors.dtype == np.float32
+
+
+# ---------------------------------------------------------------------------- fast file paths
+from w2v import word2vec_format as fmt  # noqa: E402
+
+
+def test_text_values_are_spelled_exactly_as_c_printf_9g() -> None:
+    rng = np.random.default_rng(3)
+    values = np.concatenate([
+        rng.normal(size=3000).astype(np.float32) * np.float32(0.3),
+        (rng.normal(size=3000) * 10.0 ** rng.integers(-45, 39, 3000)).astype(np.float32),
+        rng.integers(0, 2**32, 3000, dtype=np.uint64).astype(np.uint32).view(np.float32),  # any bit pattern
+        np.array([0, -0.0, 1, 10, 100, 1e-4, 1e-5, 123456789, 1e9, 1e10, 99999999.5, 0.5, 2.5e-45,
+                  3.4e38, np.inf, -np.inf, np.nan, -np.nan], dtype=np.float32),
+    ])
+    values = values[: values.size // 3 * 3].reshape(-1, 3)
+    text = fmt.format_slots(values).transpose(1, 2, 0).tobytes().translate(None, b"\0").decode()
+    with np.errstate(invalid="ignore"):  # NaN payloads warn on the cast
+        wide = values.ravel().astype(np.float64)
+    assert text.split(" ")[:-1] == ["%.9g" % v for v in wide]
+
+
+def big_kv(n: int = 300, dim: int = 5, seed: int = 0) -> KeyedVectors:
+    rng = np.random.default_rng(seed)
+    keys = [f"词{i}" + "长" * (i % 7) for i in range(n)]
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    vectors[3] = np.array([0x20202020, 0x0A0A0A0A, 0x200A200A, 0, 1], dtype=np.uint32).view(np.float32)
+    return KeyedVectors(keys, vectors)  # row 3's bytes are spaces and newlines in a binary file
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_rows_split_across_blocks_round_trip(tmp_path, monkeypatch, binary: bool) -> None:
+    kv = big_kv()
+    whole = tmp_path / "whole.vec"
+    kv.save_word2vec_format(whole, binary=binary)
+    for name in ("READ_BLOCK_BYTES", "TEXT_BLOCK_BYTES"):
+        monkeypatch.setattr(fmt, name, 37)  # smaller than a row
+    monkeypatch.setattr(fmt, "WRITE_BLOCK_VALUES", 12)
+    small = tmp_path / "small.vec"
+    kv.save_word2vec_format(small, binary=binary)
+    assert small.read_bytes() == whole.read_bytes()
+    back = KeyedVectors.load_word2vec_format(small, binary=binary)
+    assert back.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(back.vectors.view(np.uint32), kv.vectors.view(np.uint32))
+
+
+def test_binary_without_row_newlines_across_blocks(tmp_path, monkeypatch) -> None:
+    kv = big_kv(n=50)
+    path = tmp_path / "gensim-layout.bin"
+    with open(path, "wb") as out:  # gensim's layout: no newline after a row
+        out.write(b"50 5\n")
+        for key, row in zip(kv.index_to_key, kv.vectors):
+            out.write(key.encode() + b" " + row.astype("<f4").tobytes())
+    monkeypatch.setattr(fmt, "READ_BLOCK_BYTES", 29)
+    back = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert back.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(back.vectors, kv.vectors)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2 3\n</s> 0.1 0.2 0.3 \n唐僧 1 2 3 \n", "2 3\r\na 1 2 3\r\nb 4 5 6\r\n", "2 2\na 1 2\nb nan -inf\n",
+     "1 2\nx 1e-3 +4\n"],
+)
+def test_block_reader_agrees_with_the_line_reader(tmp_path, monkeypatch, text: str) -> None:
+    path = tmp_path / "v.vec"
+    path.write_bytes(text.encode("utf-8"))
+    with open(path, "rb") as handle:
+        count, dim = fmt.parse_header(handle.readline(), path)
+        expected = fmt.read_text_lines(handle, path, count, dim)
+
+    def refuse(*args):
+        raise AssertionError("the block reader refused a well-formed file")
+
+    monkeypatch.setattr(fmt, "read_text_lines", refuse)
+    kv = KeyedVectors.load_word2vec_format(path)
+    assert kv.index_to_key == expected[0]
+    np.testing.assert_array_equal(kv.vectors, expected[1])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("2 2\na 1 2\n\nb 3 4\n", "line 3: expected a word and 2 numbers, found 0"),
+        ("2 2\na 1 2 \nb 3 4 5\n", "line 3: expected a word and 2 numbers, found 3"),
+        ("1 2\na 1 \n", "line 2: expected a word and 2 numbers, found 1"),
+        ("2 2\na 1 2\nb 3 \xff\n", "line 3: not valid UTF-8"),
+    ],
+)
+def test_files_the_block_reader_refuses_get_line_errors(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "bad.vec"
+    path.write_bytes(text.encode("utf-8").replace("\xff".encode("utf-8"), b"\xff"))
+    with pytest.raises(UserError, match=message):
+        KeyedVectors.load_word2vec_format(path)
+
+
+def test_trailing_blank_lines_are_accepted(tmp_path) -> None:
+    path = tmp_path / "v.vec"
+    path.write_text("1 2\na 1 2\n\n\n", encoding="utf-8")
+    assert KeyedVectors.load_word2vec_format(path).index_to_key == ["a"]
+
+
+def test_keys_with_nul_are_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="whitespace"):
+        KeyedVectors(["a\0b"], np.zeros((1, 2))).save_word2vec_format(tmp_path / "v.vec")
+
+
+def test_closest_keys_equals_the_plain_scan() -> None:
+    import difflib
+
+    rng = np.random.default_rng(5)
+    alphabet = list("孙悟空唐僧师父妖精猪八戒沙和尚白龙马")
+    keys = list(dict.fromkeys("".join(rng.choice(alphabet, size=rng.integers(1, 5))) for _ in range(600)))
+    kv = KeyedVectors(keys, np.zeros((len(keys), 2)))
+
+    def plain(word: str, n: int) -> list[str]:  # a scan of every key, as a reference
+        found = difflib.get_close_matches(word, keys, n=n, cutoff=0.5)
+        scored = sorted((-len(set(word) & set(k)), i, k) for i, k in enumerate(keys)
+                        if set(word) & set(k) and k not in found)
+        return found + [k for _, _, k in scored[: n - len(found)]]
+
+    for word in ["孙行者", "悟净", "八戒戒", "白马", "xyz", "马", "沙和尚尚"]:
+        for n in (1, 5):
+            assert kv.closest_keys(word, n) == plain(word, n)

@@ -24,8 +24,16 @@ from w2v.vectors import KeyedVectors
 
 logger = logging.getLogger(__name__)
 
-# Queries scored per matrix product; bounds memory at CHUNK x vocabulary floats.
+# Queries scored per matrix product: at most CHUNK, and at most BLOCK_ELEMENTS / vocabulary so that
+# a (queries x vocabulary) score matrix stays within 64 MB however large the vocabulary. Smaller
+# blocks reread the whole vector table for a few queries each and run slower.
 CHUNK = 512
+BLOCK_ELEMENTS = 1 << 24
+
+
+def rows_per_block(width: int) -> int:
+    """Queries per block when each query scores `width` words."""
+    return max(1, min(CHUNK, BLOCK_ELEMENTS // max(width, 1)))
 
 
 def read_lines(path: str | os.PathLike, what: str) -> list[str]:
@@ -76,8 +84,9 @@ def alias_ranks(kv: KeyedVectors, groups: list[list[str]]) -> list[dict[str, int
             if partners:
                 queries.append((g, row, partners))
     unit = kv.unit_vectors
-    for start in range(0, len(queries), CHUNK):
-        chunk = queries[start : start + CHUNK]
+    step = rows_per_block(len(kv))
+    for start in range(0, len(queries), step):
+        chunk = queries[start : start + step]
         q_rows = np.array([row for _, row, _ in chunk])
         sims = unit[q_rows] @ unit.T
         sims[np.arange(len(chunk)), q_rows] = -np.inf  # the query word itself is not ranked
@@ -169,16 +178,25 @@ def predict_analogies(
 ) -> list[tuple[str, str] | None]:
     """(3CosAdd answer, 3CosMul answer) for each question, or None when a word is out of range."""
     limit = min(int(restrict_vocab), len(kv))
-    known = {w: i for w, i in kv.key_to_index.items() if i < limit}
     unit = kv.unit_vectors[:limit]
     answers: list[tuple[str, str] | None] = [None] * len(questions)
-    todo = [(n, [known[w] for w in q]) for n, q in enumerate(questions) if all(w in known for w in q)]
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
+    todo = []
+    for n, q in enumerate(questions):
+        rows = [kv.key_to_index.get(w, limit) for w in q]
+        if max(rows) < limit:
+            todo.append((n, rows))
+    step = max(1, rows_per_block(limit) // 3)  # one product scores a, b and c of `step` questions
+    for start in range(0, len(todo), step):
+        chunk = todo[start : start + step]
         ids = np.array([rows for _, rows in chunk])  # (n, 4)
-        sa, sb, sc = (unit[ids[:, k]] @ unit.T for k in range(3))
+        sims = unit[ids[:, :3].T.ravel()] @ unit.T
+        sa, sb, sc = np.split(sims, 3)
         add = sb - sa + sc  # = cos(x, b - a + c) up to a positive factor per question
-        mul = ((sb + 1) / 2) * ((sc + 1) / 2) / ((sa + 1) / 2 + COSMUL_EPS)
+        sims += 1  # in place from here on: the cosines become (cos + 1) / 2 for 3CosMul
+        sims /= 2
+        sa += COSMUL_EPS
+        mul = sb * sc
+        mul /= sa
         rows = np.arange(len(chunk))[:, None]
         add[rows, ids[:, :3]] = -np.inf
         mul[rows, ids[:, :3]] = -np.inf

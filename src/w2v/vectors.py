@@ -1,13 +1,8 @@
 """Word vectors keyed by token: load and save the word2vec format, query neighbours.
 
 `KeyedVectors` is a small, gensim-shaped vectors object. It reads word2vec text and binary files
-written by gensim or by the original C tool, and writes files both of them read:
-
-* text: a header line ``count dim``, then ``token v1 ... vdim`` a line (values separated by one
-  space; trailing spaces, as the C tool writes them, are accepted on read);
-* binary: the same header line, then for each word ``token`` + one space + ``dim`` little-endian
-  float32 values + ``\\n`` (the C tool's layout; gensim reads it, and writes it without the newline,
-  which is accepted on read too).
+written by gensim or by the original C tool, and writes files both of them read (the layouts are
+described in `w2v.word2vec_format`).
 
 Similarities are cosines, computed from unit-length copies of the vectors made once on first use.
 """
@@ -22,8 +17,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from w2v import word2vec_format as w2v_format
 from w2v.errors import UserError
-from w2v.io import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +44,7 @@ class KeyedVectors:
             self.key_to_index[key] = i
         self.vectors: np.ndarray = vectors
         self._unit: np.ndarray | None = None
+        self._chars: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # ----------------------------------------------------------------- container protocol
     def __len__(self) -> int:
@@ -77,8 +73,9 @@ class KeyedVectors:
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to unit length (zero rows stay zero); cached, so do not edit `vectors` in place."""
         if self._unit is None or self._unit.shape != self.vectors.shape:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            self._unit = (self.vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+            # einsum sums the squares row by row, without a squared copy of the whole table.
+            norms = np.sqrt(np.einsum("ij,ij->i", self.vectors, self.vectors))[:, None]
+            self._unit = (self.vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32, copy=False)
         return self._unit
 
     def similarity(self, w1: str, w2: str) -> float:
@@ -146,19 +143,41 @@ class KeyedVectors:
         """Known spellings close to `word`, to suggest when it is unknown.
 
         difflib's close matches first; then, for short Chinese words where difflib finds little,
-        the most frequent (earliest) keys sharing the most characters with `word`.
+        the most frequent (earliest) keys sharing the most characters with `word`. Character counts
+        per key come from NumPy over all keys' characters at once, and difflib only sees the keys
+        whose character overlap can reach its cutoff, so a query costs milliseconds at a million keys.
         """
-        found = difflib.get_close_matches(word, self.index_to_key, n=n, cutoff=0.5)
+        cutoff = 0.5
+        codes, owner, lengths = self._key_chars()
+        matched = np.zeros(len(self), dtype=np.int64)  # difflib's quick_ratio matches (multiset overlap)
+        shared = np.zeros(len(self), dtype=np.int64)  # distinct characters in common
+        for char in set(word):
+            per_key = np.bincount(owner[codes == ord(char)], minlength=len(self))
+            matched += np.minimum(per_key, word.count(char))
+            shared += per_key > 0
+        # quick_ratio bounds difflib's ratio from above, so the keys below the cutoff cannot match.
+        bound = 2.0 * matched / np.maximum(len(word) + lengths, 1)
+        candidates = [self.index_to_key[i] for i in np.nonzero(bound >= cutoff)[0]]
+        found = difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
         if len(found) < n:
-            chars = set(word)
-            scored = []
-            for i, key in enumerate(self.index_to_key):
-                shared = len(chars & set(key))
-                if shared and key not in found:
-                    scored.append((-shared, i, key))
-            scored.sort()
-            found += [key for _, _, key in scored[: n - len(found)]]
+            rows = np.nonzero(shared)[0]
+            rows = rows[np.lexsort((rows, -shared[rows]))]
+            taken = set(found)
+            for i in rows[:n]:
+                if len(found) == n:
+                    break
+                if self.index_to_key[i] not in taken:
+                    found.append(self.index_to_key[i])
         return found
+
+    def _key_chars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(code points of all keys end to end, owning row of each, characters per key); cached."""
+        if self._chars is None:
+            lengths = np.fromiter(map(len, self.index_to_key), dtype=np.int64, count=len(self))
+            codes = np.frombuffer("".join(self.index_to_key).encode("utf-32-le"), dtype="<u4")
+            owner = np.repeat(np.arange(len(self), dtype=np.int32), lengths)
+            self._chars = (codes, owner, lengths)
+        return self._chars
 
     def _top(self, scores: np.ndarray, topn: int) -> list[tuple[str, float]]:
         valid = int(np.isfinite(scores).sum())
@@ -176,12 +195,9 @@ class KeyedVectors:
         path = Path(path)
         try:
             with open(path, "rb") as handle:
-                header = handle.readline()
-                count, dim = _parse_header(header, path)
-                if binary:
-                    keys, vectors = _read_binary(handle, path, count, dim)
-                else:
-                    keys, vectors = _read_text(handle, path, count, dim)
+                count, dim = w2v_format.parse_header(handle.readline(), path)
+                read = w2v_format.read_binary if binary else w2v_format.read_text
+                keys, vectors = read(handle, path, count, dim)
         except FileNotFoundError:
             raise UserError(f"{path}: vector file not found; train the model first (w2v train)") from None
         except IsADirectoryError:
@@ -194,24 +210,9 @@ class KeyedVectors:
         return kv
 
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
-        """Write the vectors in word2vec text (or binary) format, atomically."""
-        for key in self.index_to_key:
-            if not key or any(c.isspace() for c in key):
-                raise ValueError(f"key {key!r} is empty or holds whitespace; word2vec files cannot store it")
-        count, dim = self.vectors.shape
-        if binary:
-            with atomic_open(path, "wb") as out:
-                out.write(f"{count} {dim}\n".encode("utf-8"))
-                data = np.ascontiguousarray(self.vectors, dtype="<f4")
-                for key, row in zip(self.index_to_key, data):
-                    out.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
-        else:
-            # %.9g keeps every bit of a float32, so a text round trip is exact.
-            row_format = " ".join(["%.9g"] * dim)
-            with atomic_open(path, "w") as out:
-                out.write(f"{count} {dim}\n")
-                for key, row in zip(self.index_to_key, self.vectors.astype(np.float64)):
-                    out.write(f"{key} {row_format % tuple(row)}\n")
+        """Write the vectors in word2vec text (or binary) format, atomically (layouts in w2v.word2vec_format)."""
+        write = w2v_format.write_binary if binary else w2v_format.write_text
+        write(path, self.index_to_key, self.vectors)
 
 
 def _as_list(words: WordOrWords) -> list[str]:
@@ -222,79 +223,12 @@ def _as_list(words: WordOrWords) -> list[str]:
     return list(words)
 
 
-def _parse_header(header: bytes, path: Path) -> tuple[int, int]:
-    parts = header.split()
-    try:
-        count, dim = int(parts[0]), int(parts[1])
-        if len(parts) != 2 or count < 0 or dim < 1:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise UserError(
-            f"{path}, line 1: expected a word2vec header 'count dim', got {header[:60]!r}; "
-            "is this a word2vec file (binary files need binary=True / --binary)?"
-        ) from None
-    return count, dim
-
-
-def _decode(raw: bytes, path: Path, where: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}, {where}: not valid UTF-8; is this a binary file (use --binary)?") from None
-
-
-def _read_text(handle, path: Path, count: int, dim: int) -> tuple[list[str], np.ndarray]:
-    keys: list[str] = []
-    vectors = np.empty((count, dim), dtype=np.float32)
-    for line_no, raw in enumerate(handle, start=2):
-        if len(keys) == count:
-            if raw.strip():
-                raise UserError(f"{path}, line {line_no}: more rows than the {count} the header announces")
-            continue
-        parts = _decode(raw, path, f"line {line_no}").rstrip("\r\n").rstrip(" ").split(" ")
-        if len(parts) != dim + 1:
-            raise UserError(
-                f"{path}, line {line_no}: expected a word and {dim} numbers, found {len(parts) - 1} "
-                "values (a word containing a space, or a truncated file?)"
-            )
-        try:
-            vectors[len(keys)] = np.array(parts[1:], dtype=np.float32)
-        except ValueError:
-            raise UserError(f"{path}, line {line_no}: a vector value is not a number") from None
-        keys.append(parts[0])
-    if len(keys) != count:
-        raise UserError(f"{path}: the header announces {count} rows but the file holds {len(keys)} (truncated?)")
-    return keys, vectors
-
-
-def _read_binary(handle, path: Path, count: int, dim: int) -> tuple[list[str], np.ndarray]:
-    keys: list[str] = []
-    vectors = np.empty((count, dim), dtype=np.float32)
-    nbytes = 4 * dim
-    for row in range(count):
-        word = bytearray()
-        while True:
-            ch = handle.read(1)
-            if not ch:
-                raise UserError(f"{path}: file ends inside row {row + 1} of {count} (truncated?)")
-            if ch == b" ":
-                break
-            if ch != b"\n" or word:  # a newline before a word ends the previous row (C tool layout)
-                word += ch
-        data = handle.read(nbytes)
-        if len(data) != nbytes:
-            raise UserError(f"{path}: file ends inside the vector of row {row + 1} of {count} (truncated?)")
-        keys.append(_decode(bytes(word), path, f"row {row + 1}"))
-        vectors[row] = np.frombuffer(data, dtype="<f4")
-    return keys, vectors
-
-
 def is_binary_word2vec(path: str | os.PathLike) -> bool:
     """Whether a word2vec file is binary: its first row is not a text row (a word and `dim` numbers)."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
-            count, dim = _parse_header(handle.readline(), path)
+            count, dim = w2v_format.parse_header(handle.readline(), path)
             first = handle.readline(2 ** 20)
     except FileNotFoundError:
         raise UserError(f"{path}: vector file not found") from None
