@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from w2v.errors import UserError
-from w2v.io import atomic_open, atomic_path
+from w2v.io import atomic_open, atomic_path, read_json, read_parquet
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,7 @@ def read_counts(path: str | os.PathLike) -> ShardCounts:
     """Read and check a counts file written by `write_counts`."""
     path = Path(path)
     redo = "rerun `w2v count` (rule count)"
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError:
-        raise UserError(f"counts file {path} does not exist; {redo}") from None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise UserError(f"{path} is not a readable Parquet file ({exc}); {redo}") from None
+    table = read_parquet(path, "counts file", redo)
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
     if meta.get("w2v.format") != COUNTS_FORMAT or table.schema.names != COUNTS_SCHEMA.names:
         raise UserError(f"{path} is not a w2v counts file (format {meta.get('w2v.format')!r}); {redo}")
@@ -124,12 +119,7 @@ class CorpusStats:
     def read(cls, path: str | os.PathLike) -> CorpusStats:
         path = Path(path)
         redo = "rerun `w2v vocab` (rule vocab)"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"corpus statistics {path} do not exist; {redo}") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path} is not valid JSON ({exc}); {redo}") from None
+        data = read_json(path, "corpus statistics", redo)
         if not isinstance(data, dict) or data.pop("format", None) != STATS_FORMAT:
             raise UserError(f"{path} is not a w2v corpus statistics file; {redo}")
         try:

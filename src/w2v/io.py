@@ -76,3 +76,29 @@ def decode_text(
         line = data[: exc.start].count(b"\n") + first_line
         bad = data[exc.start : exc.start + 4]
         raise UserError(f"{path}, line {line}: not valid {label or encoding} (bytes {bad!r}); {advice}") from None
+
+
+def read_parquet(path: Path, label: str, redo: str, schema_only: bool = False):
+    """A Parquet table (or only its schema); a missing or unreadable file raises `UserError` naming
+    the file as `label` and saying `redo`, the step that rewrites it."""
+    import pyarrow as pa  # noqa: PLC0415 - only the readers of Parquet files pay for the import
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    try:
+        return pq.read_schema(path) if schema_only else pq.read_table(path)
+    except FileNotFoundError:
+        raise UserError(f"{label} {path} does not exist; {redo}") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UserError(f"{path} is not a readable Parquet file ({exc}); {redo}") from None
+
+
+def read_json(path: Path, label: str, redo: str):
+    """The parsed JSON of `path`; a missing file or bad JSON raises `UserError` naming it and `redo`."""
+    import json  # noqa: PLC0415
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: {label} not found; {redo}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path}: not a valid JSON file ({exc}); {redo}") from None

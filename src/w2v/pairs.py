@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from w2v.errors import UserError
-from w2v.io import atomic_path
+from w2v.io import atomic_path, read_parquet
 from w2v.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -247,12 +247,7 @@ def read_pairs_metadata(path: str | os.PathLike) -> dict:
     """
     path = Path(path)
     redo = "rerun `w2v pairs` (rule pairs)"
-    try:
-        schema = pq.read_schema(path)
-    except FileNotFoundError:
-        raise UserError(f"pairs file {path} does not exist; {redo}") from None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise UserError(f"{path} is not a readable Parquet file ({exc}); {redo}") from None
+    schema = read_parquet(path, "pairs file", redo, schema_only=True)
     raw = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (schema.metadata or {}).items()}
     meta = {k[len("w2v."):]: v for k, v in raw.items() if k.startswith("w2v.")}
     if meta.get("format") not in (CBOW_FORMAT, SKIPGRAM_FORMAT):

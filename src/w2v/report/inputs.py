@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from w2v.errors import UserError
+from w2v.io import read_json
 
 # Keys of results/{model}.history.json the report needs (docs/contracts.md).
 HISTORY_KEYS = {
@@ -29,12 +29,7 @@ def load_history(path: str | os.PathLike) -> dict:
     """Read and check a training history; UserError naming the file and key when it breaks the contract."""
     path = Path(path)
     redo = "rerun `w2v train` (rule train) to rewrite it"
-    try:
-        history = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: training history not found; {redo}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not a valid JSON file ({exc}); {redo}") from None
+    history = read_json(path, "training history", redo)
     if not isinstance(history, dict):
         raise UserError(f"{path}: expected a JSON object; {redo}")
     for key, kind in HISTORY_KEYS.items():
