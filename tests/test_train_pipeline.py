@@ -201,3 +201,15 @@ def test_gpu_epoch_nan_guard(corpus, gpu):
     with pytest.raises(TrainingDiverged, match="epoch 2"):
         _train_epoch(_StubNet(float("nan")), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, 1,
                      corpus["tokens"], GPU)
+
+
+def test_streamed_and_device_cached_pairs_give_the_same_batches(corpus, gpu):
+    """A dataset larger than the device cache streams (decoded on the host by a prefetch thread) and
+    trains on exactly the batches the cached path gives."""
+    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
+    cached, _ = _run(_source(corpus, "skipgram"), keep, table, GPU, epoch=1)
+    streamed, _ = _run(_source(corpus, "skipgram", device_cache_bytes=0, cache_bytes=0), keep, table, GPU, epoch=1)
+    assert len(cached) == len(streamed) > 3
+    for a, b in zip(cached, streamed):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)

@@ -160,8 +160,10 @@ class PairsDataset:
             groups = (g for i in order for g in self._device[device][i])
         elif self.nbytes <= self.device_cache_bytes:
             groups = self._fill_device(order, device)
-        else:  # joined on the host, so each chunk crosses to the device in one copy per column
-            for chunk in _join(self.row_groups(order), min_rows):
+        else:
+            # Streamed: a thread decodes and joins the next chunks on the host while the device trains
+            # on this one; each chunk crosses to the device in one copy per column.
+            for chunk in prefetch(_join(self.row_groups(order), min_rows), depth=2):
                 yield {k: cuda.to_device(v, device) for k, v in chunk.items()}
             return
         yield from _join(groups, min_rows)
