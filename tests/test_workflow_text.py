@@ -72,7 +72,8 @@ def test_text_stages_write_the_contract_files(workdir):
     benchmarks = sorted(p.relative_to(workdir / "results" / "benchmarks").as_posix()
                         for p in (workdir / "results" / "benchmarks").rglob("*.tsv"))
     assert benchmarks == sorted(["jieba_cache.tsv", "vocab.tsv"] + [
-        f"{rule}/{name}-{s}.tsv" for rule, name in (("clean", "shard"), ("count", "shard"), ("pairs", "part"), ("segment", "shard"))
+        f"{rule}/{name}-{s}.tsv" for rule, name in (("clean", "shard"), ("count", "shard"), ("pairs", "cbow-part"),
+                                                    ("pairs", "skipgram-part"), ("segment", "shard"))
         for s in SHARDS
     ])
     lines = (workdir / "results" / "segmented" / "shard-0000.txt").read_text(encoding="utf-8").splitlines()

@@ -78,14 +78,14 @@ def decode_text(
         raise UserError(f"{path}, line {line}: not valid {label or encoding} (bytes {bad!r}); {advice}") from None
 
 
-def read_parquet(path: Path, label: str, redo: str, schema_only: bool = False):
-    """A Parquet table (or only its schema); a missing or unreadable file raises `UserError` naming
-    the file as `label` and saying `redo`, the step that rewrites it."""
+def read_parquet(path: Path, label: str, redo: str, metadata_only: bool = False):
+    """A Parquet table (or only its footer, `pyarrow.parquet.FileMetaData`); a missing or unreadable
+    file raises `UserError` naming the file as `label` and saying `redo`, the step that rewrites it."""
     import pyarrow as pa  # noqa: PLC0415 - only the readers of Parquet files pay for the import
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     try:
-        return pq.read_schema(path) if schema_only else pq.read_table(path)
+        return pq.read_metadata(path) if metadata_only else pq.read_table(path)
     except FileNotFoundError:
         raise UserError(f"{label} {path} does not exist; {redo}") from None
     except (pa.ArrowInvalid, OSError) as exc:

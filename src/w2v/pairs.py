@@ -17,6 +17,7 @@ shrinking windows and subsampling afresh each epoch from `position` and `offset`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -113,6 +114,7 @@ class _RowGroupWriter:
         self.pending: list[pa.Table] = []
         self.n_pending = 0
         self.rows = 0
+        self.closed = False
 
     def add(self, table: pa.Table) -> None:
         self.pending.append(table)
@@ -128,10 +130,17 @@ class _RowGroupWriter:
         self.n_pending = rest.num_rows
         self.rows += n
 
-    def close(self) -> None:
+    def finish(self, metadata: dict[str, str]) -> None:
+        """Write what is pending, add `metadata` to the file's footer and close the file."""
         if self.n_pending:
             self._flush(self.n_pending)
-        self.writer.close()
+        self.writer.add_key_value_metadata(metadata)
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.writer.close()
 
 
 @dataclass(frozen=True)
@@ -155,26 +164,19 @@ class PairsStats:
     skipgram_rows: int
 
 
-def _stream_size(tokens_path: str | os.PathLike, vocab: Vocabulary) -> tuple[int, int]:
-    n_tokens = n_sentences = 0
-    for ids, lengths in iter_sentence_batches(tokens_path, vocab):
-        n_tokens += len(ids)
-        n_sentences += len(lengths)
-    return n_tokens, n_sentences
-
-
 def write_pairs(
     tokens_path: str | os.PathLike,
     vocab: Vocabulary,
-    cbow_path: str | os.PathLike,
-    skipgram_path: str | os.PathLike,
+    cbow_path: str | os.PathLike | None,
+    skipgram_path: str | os.PathLike | None,
     window: int,
     seed: int,
     row_group_size: int = ROW_GROUP_SIZE,
     batch_tokens: int = ROW_GROUP_SIZE,
     part: Part = Part(),
 ) -> PairsStats:
-    """Write the CBOW and skip-gram Parquet files for `tokens_path` (both appear only when complete).
+    """Write the CBOW and/or skip-gram Parquet file for `tokens_path` (a path of None skips that model;
+    each file appears only when complete), in one pass over the tokens.
 
     Sentences are processed in runs of about `batch_tokens` tokens, so memory does not grow with the
     corpus. `part` places the file in a partitioned dataset (one file per shard): positions start at
@@ -182,43 +184,39 @@ def write_pairs(
     """
     if not 1 <= window <= 127:
         raise ValueError(f"window must be in 1..127, got {window}")
-    n_tokens, n_sentences = _stream_size(tokens_path, vocab)
-    if n_tokens == 0 and part.parts == 1:
-        raise UserError(
-            f"no token of {tokens_path} is in the vocabulary; rebuild the vocabulary from this "
-            "token file (rule vocab)"
-        )
-    if part.expected_tokens is not None and n_tokens != part.expected_tokens:
-        raise UserError(
-            f"{tokens_path} holds {n_tokens} vocabulary tokens, but the corpus statistics say "
-            f"{part.expected_tokens} for part {part.index}: the token shard changed after the vocabulary "
-            "was built; rerun `w2v count` and `w2v vocab` (rules count and vocab)"
-        )
+    if cbow_path is None and skipgram_path is None:
+        raise ValueError("write_pairs needs a CBOW or a skip-gram path")
     common = {
         "w2v.window": str(window),
         "w2v.vocab_sha256": vocab.sha256,
         "w2v.seed": str(seed),
-        "w2v.n_tokens": str(n_tokens),
-        "w2v.n_sentences": str(n_sentences),
         "w2v.part": str(part.index),
         "w2v.parts": str(part.parts),
         "w2v.first_position": str(part.first_position),
     }
     offs = offsets(window).astype(np.int8)
-    with atomic_path(cbow_path) as cbow_tmp, atomic_path(skipgram_path) as sg_tmp:
-        cbow = _RowGroupWriter(cbow_tmp, cbow_schema(window), {"w2v.format": CBOW_FORMAT, **common}, row_group_size)
-        skipgram = _RowGroupWriter(sg_tmp, SKIPGRAM_SCHEMA, {"w2v.format": SKIPGRAM_FORMAT, **common}, row_group_size)
-        try:
-            base = part.first_position
-            progress = tqdm(total=n_tokens, desc="pairs", unit="token", disable=None)
-            for ids, lengths in iter_sentence_batches(tokens_path, vocab, batch_tokens):
-                context = context_matrix(ids, lengths, window)
-                positions = np.arange(base, base + len(ids), dtype=np.int64)
+    n_tokens = n_sentences = 0
+    with contextlib.ExitStack() as stack:
+        cbow = skipgram = None
+        if cbow_path is not None:
+            tmp = stack.enter_context(atomic_path(cbow_path))
+            cbow = _RowGroupWriter(tmp, cbow_schema(window), {"w2v.format": CBOW_FORMAT, **common}, row_group_size)
+            stack.callback(cbow.close)
+        if skipgram_path is not None:
+            tmp = stack.enter_context(atomic_path(skipgram_path))
+            skipgram = _RowGroupWriter(tmp, SKIPGRAM_SCHEMA, {"w2v.format": SKIPGRAM_FORMAT, **common}, row_group_size)
+            stack.callback(skipgram.close)
+        progress = tqdm(desc="pairs", unit="token", disable=None)
+        for ids, lengths in iter_sentence_batches(tokens_path, vocab, batch_tokens):
+            context = context_matrix(ids, lengths, window)
+            positions = np.arange(part.first_position + n_tokens, part.first_position + n_tokens + len(ids), dtype=np.int64)
+            if cbow is not None:
                 cbow.add(pa.table({
                     "position": positions,
                     "center": ids,
                     "context": pa.FixedSizeListArray.from_arrays(pa.array(context.ravel()), 2 * window),
                 }, schema=cbow.schema))
+            if skipgram is not None:
                 rows, cols = np.nonzero(context)
                 skipgram.add(pa.table({
                     "position": positions[rows],
@@ -226,13 +224,26 @@ def write_pairs(
                     "context": context[rows, cols],
                     "offset": offs[cols],
                 }, schema=skipgram.schema))
-                base += len(ids)
-                progress.update(len(ids))
-            progress.close()
-        finally:
-            cbow.close()
-            skipgram.close()
-    stats = PairsStats(n_tokens, n_sentences, cbow.rows, skipgram.rows)
+            n_tokens += len(ids)
+            n_sentences += len(lengths)
+            progress.update(len(ids))
+        progress.close()
+        if n_tokens == 0 and part.parts == 1:
+            raise UserError(
+                f"no token of {tokens_path} is in the vocabulary; rebuild the vocabulary from this "
+                "token file (rule vocab)"
+            )
+        if part.expected_tokens is not None and n_tokens != part.expected_tokens:
+            raise UserError(
+                f"{tokens_path} holds {n_tokens} vocabulary tokens, but the corpus statistics say "
+                f"{part.expected_tokens} for part {part.index}: the token shard changed after the vocabulary "
+                "was built; rerun `w2v count` and `w2v vocab` (rules count and vocab)"
+            )
+        totals = {"w2v.n_tokens": str(n_tokens), "w2v.n_sentences": str(n_sentences)}
+        for writer in (cbow, skipgram):
+            if writer is not None:
+                writer.finish(totals)  # totals are known only now: they go into the file's footer
+    stats = PairsStats(n_tokens, n_sentences, cbow.rows if cbow else 0, skipgram.rows if skipgram else 0)
     log.info(
         "pairs: %d tokens in %d sentences, %d CBOW rows, %d skip-gram rows (window %d)",
         n_tokens, n_sentences, stats.cbow_rows, stats.skipgram_rows, window,
@@ -247,8 +258,8 @@ def read_pairs_metadata(path: str | os.PathLike) -> dict:
     """
     path = Path(path)
     redo = "rerun `w2v pairs` (rule pairs)"
-    schema = read_parquet(path, "pairs file", redo, schema_only=True)
-    raw = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (schema.metadata or {}).items()}
+    footer = read_parquet(path, "pairs file", redo, metadata_only=True)
+    raw = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (footer.metadata or {}).items()}
     meta = {k[len("w2v."):]: v for k, v in raw.items() if k.startswith("w2v.")}
     if meta.get("format") not in (CBOW_FORMAT, SKIPGRAM_FORMAT):
         raise UserError(

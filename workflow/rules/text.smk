@@ -1,7 +1,7 @@
 # Text stages, one job per shard for every stage whose work grows with the corpus:
 #   corpus byte range -> segmented shard -> clean shard -> shard counts   (a job each per shard)
 #   all shards' counts -> vocab.tsv + corpus.json                        (the one gather: vocabulary-sized)
-#   clean shard + vocab -> pairs part of each model                      (a job per shard)
+#   clean shard + vocab -> pairs part of a model                         (a job per shard and model)
 # Every command writes its log lines both to results/logs/ and to the console (tee), so an error
 # message reaches the user without opening the log.
 
@@ -113,24 +113,25 @@ rule vocab:
 
 
 rule pairs:
-    """Every (center, context) relation up to window in one shard, for CBOW and skip-gram (Parquet)."""
+    """Every (center, context) relation up to window in one shard, for one model (Parquet)."""
     input:
         tokens=rules.clean.output.tokens,
         vocab=rules.vocab.output.vocab,
         stats=rules.vocab.output.stats,
     output:
-        cbow="results/pairs/cbow/part-{shard}.parquet",
-        skipgram="results/pairs/skipgram/part-{shard}.parquet",
+        part="results/pairs/{model}/part-{shard}.parquet",
+    wildcard_constraints:
+        model="cbow|skipgram",
     params:
         settings=settings("pairs", "seed"),
         part=lambda wildcards: int(wildcards.shard),
     log:
-        "results/logs/pairs/part-{shard}.log",
+        "results/logs/pairs/{model}-part-{shard}.log",
     benchmark:
-        "results/benchmarks/pairs/part-{shard}.tsv"
+        "results/benchmarks/pairs/{model}-part-{shard}.tsv"
     conda:
         "../envs/w2v.yaml"
     shell:
         "w2v pairs {input.tokens:q} --vocab {input.vocab:q} --stats {input.stats:q} --part {params.part}"
         " --window {params.settings[window]} --seed {params.settings[seed]}"
-        " --cbow {output.cbow:q} --skipgram {output.skipgram:q} 2>&1 | tee {log:q}"
+        " --{wildcards.model} {output.part:q} 2>&1 | tee {log:q}"

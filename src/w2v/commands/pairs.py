@@ -13,15 +13,16 @@ def register(subparsers) -> None:
         help="write CBOW and skip-gram window pairs (Parquet)",
         description=(
             "Map TOKENS to vocabulary ids (rare words dropped) and write every (center, context) "
-            "relation up to --window within a sentence, with its offset, as two Parquet files."
+            "relation up to --window within a sentence, with its offset, as Parquet files for CBOW "
+            "and/or skip-gram."
         ),
     )
     parser.add_argument("tokens", help="clean token file (results/tokens.txt)")
     parser.add_argument("--vocab", required=True, help="vocabulary file (results/vocab.tsv)")
     parser.add_argument("--window", type=positive_int, default=5, help="largest center-context distance (`pairs.window`)")
     parser.add_argument("--seed", type=non_negative_int, default=1, help="seed stored in the metadata (`seed`)")
-    parser.add_argument("--cbow", required=True, help="CBOW file to write (results/pairs/cbow/part-N.parquet)")
-    parser.add_argument("--skipgram", required=True, help="skip-gram file to write (results/pairs/skipgram/part-N.parquet)")
+    parser.add_argument("--cbow", default=None, help="CBOW file to write (results/pairs/cbow/part-N.parquet)")
+    parser.add_argument("--skipgram", default=None, help="skip-gram file to write (results/pairs/skipgram/part-N.parquet)")
     parser.add_argument(
         "--stats", default=None,
         help="corpus statistics from `w2v vocab --stats` (results/corpus.json); with --part, TOKENS is that "
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.window > 50:
         raise UserError(f"--window {args.window} is above the limit of 50 (config key `pairs.window`)")
+    if args.cbow is None and args.skipgram is None:
+        raise UserError("w2v pairs: give --cbow, --skipgram or both (the files to write)")
     vocab = load_vocab(args.vocab)
     part = Part()
     if (args.stats is None) != (args.part is None):

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 SENTENCE_END = frozenset("。！？；…!?;．｡.︒﹒﹖﹗")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*%?")
+# Tokens made only of CJK ideographs (most of a Chinese text) are words as they are: no trimming,
+# neither numbers nor Latin; one regex match instead of a per-character scan.
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @lru_cache(maxsize=65536)
@@ -72,6 +75,9 @@ def clean_line(tokens: Iterable[str], options: CleanOptions = CleanOptions()) ->
     """Yield the non-empty sentences of one segmented line, each a list of clean tokens."""
     sentence: list[str] = []
     for token in tokens:
+        if _HAN_WORD.fullmatch(token):
+            sentence.append(token)
+            continue
         word = trim(token)
         if not word:
             if sentence and any(ch in SENTENCE_END for ch in token):
