@@ -20,14 +20,13 @@ MODELS = ("cbow", "skipgram")
 
 
 def run_stages(root: Path, corpus: Path, shards: int, jieba_cache: Path, userdict: Path) -> Path:
-    """segment, clean, count per shard; vocab; pairs per shard. Returns the results folder."""
+    """segment, clean (and count) per shard; vocab; pairs per shard. Returns the results folder."""
     out = root / f"shards-{shards}"
     for k in range(shards):
         seg, tok, cnt = out / f"seg-{k}.txt", out / f"tok-{k}.txt", out / f"counts-{k}.parquet"
         assert main(["segment", "--corpus", str(corpus), "--user-dict", str(userdict), "--shards", str(shards),
                      "--shard", str(k), "--jieba-cache", str(jieba_cache), "-o", str(seg)]) == 0
-        assert main(["clean", str(seg), "-o", str(tok)]) == 0
-        assert main(["count", str(tok), "-o", str(cnt)]) == 0
+        assert main(["clean", str(seg), "-o", str(tok), "--counts", str(cnt)]) == 0
     counts = [str(out / f"counts-{k}.parquet") for k in range(shards)]
     assert main(["vocab", *counts, "--min-count", "2", "-o", str(out / "vocab.tsv"), "--stats", str(out / "corpus.json")]) == 0
     for k in range(shards):

@@ -27,8 +27,7 @@ TARGET = "text"
 SHARDS = ("0000", "0001")
 STAGE_OUTPUTS = {
     "segment": [f"results/segmented/shard-{s}.txt" for s in SHARDS],
-    "clean": [f"results/tokens/shard-{s}.txt" for s in SHARDS],
-    "count": [f"results/counts/shard-{s}.parquet" for s in SHARDS],
+    "clean": [f"results/{d}/shard-{s}.{e}" for d, e in (("tokens", "txt"), ("counts", "parquet")) for s in SHARDS],
     "vocab": ["results/vocab.tsv", "results/corpus.json"],
     "pairs": [f"results/pairs/{m}/part-{s}.parquet" for m in ("cbow", "skipgram") for s in SHARDS],
 }
@@ -64,7 +63,7 @@ def test_text_stages_write_the_contract_files(workdir):
     meta, parts = read_dataset_metadata(workdir / "results" / "pairs" / "skipgram")
     assert meta["window"] == 5 and meta["vocab_sha256"] == vocab.sha256 and meta["parts"] == 2 and len(parts) == 2
     assert meta["n_tokens"] == int(vocab.counts.sum())
-    for rule in ("jieba_cache", "segment", "clean", "count", "vocab", "pairs"):
+    for rule in ("jieba_cache", "segment", "clean", "vocab", "pairs"):
         assert list((workdir / "results" / "logs" / rule).glob("*.log")), rule
     segment_log = (workdir / "results" / "logs" / "segment" / "shard-0000.log").read_text(encoding="utf-8")
     assert "INFO w2v.commands.segment: shard 0/2" in segment_log
@@ -72,7 +71,7 @@ def test_text_stages_write_the_contract_files(workdir):
     benchmarks = sorted(p.relative_to(workdir / "results" / "benchmarks").as_posix()
                         for p in (workdir / "results" / "benchmarks").rglob("*.tsv"))
     assert benchmarks == sorted(["jieba_cache.tsv", "vocab.tsv"] + [
-        f"{rule}/{name}-{s}.tsv" for rule, name in (("clean", "shard"), ("count", "shard"), ("pairs", "cbow-part"),
+        f"{rule}/{name}-{s}.tsv" for rule, name in (("clean", "shard"), ("pairs", "cbow-part"),
                                                     ("pairs", "skipgram-part"), ("segment", "shard"))
         for s in SHARDS
     ])
@@ -161,7 +160,7 @@ def test_changing_the_shard_count_reruns_everything_and_gives_the_same_data(work
     write_config(root, read_config(root), segment={"shards": 3})
     result = snakemake(root)
     assert result.returncode == 0, result.output
-    for rule in ("segment", "clean", "count", "vocab", "pairs"):
+    for rule in ("segment", "clean", "vocab", "pairs"):
         assert f"rule {rule}:" in result.output or f"localrule {rule}:" in result.output, rule
     assert (root / "results" / "segmented" / "shard-0002.txt").is_file()
     # Sharding changes the files, not the data: same vocabulary, same multiset of pairs (positions included)

@@ -12,14 +12,14 @@ from w2v.errors import UserError
 
 # Subcommand name -> module under w2v.commands exposing `register(subparsers)`.
 # Modules are imported only when the parser is built, so `w2v --help` stays quick.
-COMMANDS = ["segment", "clean", "count", "vocab", "pairs", "train", "evaluate", "neighbors", "export", "convert"]
+COMMANDS = ["segment", "clean", "vocab", "pairs", "train", "evaluate", "neighbors", "export", "convert"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="w2v",
         description=(
-            "Chinese word2vec pipeline stages (segment, clean, count, vocab, pairs, train, evaluate) and "
+            "Chinese word2vec pipeline stages (segment, clean, vocab, pairs, train, evaluate) and "
             "tools for the vectors (neighbors, export, convert)."
         ),
     )

@@ -1,7 +1,7 @@
 """Token counts per shard, merged into the vocabulary and the corpus statistics.
 
-Each shard's clean token file is counted on its own (`w2v count`: a job per shard) into a Parquet
-file of (token, count) with its sentence and token totals as metadata. The vocabulary stage merges
+Each shard's tokens are counted as it is cleaned (`w2v clean --counts`: a job per shard) into a
+Parquet file of (token, count) with its sentence and token totals as metadata. The vocabulary stage merges
 the shards' counts one file at a time, so its memory grows with the vocabulary, not the corpus, and
 writes `results/vocab.tsv` plus `results/corpus.json`: the corpus totals and, per shard, how many
 vocabulary tokens it holds and where its tokens start in the in-vocabulary token stream (what the
@@ -42,6 +42,15 @@ class ShardCounts:
     tokens: int
 
 
+def shard_counts(counts: Counter, sentences: int) -> ShardCounts:
+    """A shard's `ShardCounts` from a token counter and its number of sentences."""
+    table = pa.table(
+        {"token": pa.array(list(counts), pa.string()), "count": pa.array(list(counts.values()), pa.int64())},
+        schema=COUNTS_SCHEMA,
+    )
+    return ShardCounts(table, sentences, int(pc.sum(table["count"]).as_py() or 0))
+
+
 def count_tokens_file(path: str | os.PathLike) -> ShardCounts:
     """Count the tokens of one clean token file (one sentence a line, tokens separated by spaces)."""
     counts: Counter = Counter()
@@ -52,11 +61,7 @@ def count_tokens_file(path: str | os.PathLike) -> ShardCounts:
             if words:
                 sentences += 1
                 counts.update(words)
-    table = pa.table(
-        {"token": pa.array(list(counts), pa.string()), "count": pa.array(list(counts.values()), pa.int64())},
-        schema=COUNTS_SCHEMA,
-    )
-    return ShardCounts(table, sentences, int(pc.sum(table["count"]).as_py() or 0))
+    return shard_counts(counts, sentences)
 
 
 def write_counts(counts: ShardCounts, path: str | os.PathLike) -> None:
@@ -69,7 +74,7 @@ def write_counts(counts: ShardCounts, path: str | os.PathLike) -> None:
 def read_counts(path: str | os.PathLike) -> ShardCounts:
     """Read and check a counts file written by `write_counts`."""
     path = Path(path)
-    redo = "rerun `w2v count` (rule count)"
+    redo = "rerun `w2v clean --counts` (rule clean)"
     table = read_parquet(path, "counts file", redo)
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
     if meta.get("w2v.format") != COUNTS_FORMAT or table.schema.names != COUNTS_SCHEMA.names:
@@ -79,7 +84,7 @@ def read_counts(path: str | os.PathLike) -> ShardCounts:
 
 
 def load_counts(path: str | os.PathLike) -> ShardCounts:
-    """A counts file (`.parquet`, from `w2v count`) or a clean token file, counted here."""
+    """A counts file (`.parquet`, from `w2v clean --counts`) or a clean token file, counted here."""
     return read_counts(path) if str(path).endswith(".parquet") else count_tokens_file(path)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from w2v.counts import corpus_stats, load_counts, merge_counts
+from w2v.counts import corpus_stats, load_counts, merge_counts, shard_counts
 
 from w2v.errors import UserError
 from w2v.io import atomic_open, decode_text, read_input_bytes
@@ -49,10 +50,7 @@ class Vocabulary:
 
 def build_vocab(counts: Mapping[str, int], min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:
     """Keep words seen at least `min_count` times, most frequent first, at most `max_vocab_size`."""
-    table = pa.table(
-        {"token": pa.array(list(counts), pa.string()), "count": pa.array(list(counts.values()), pa.int64())}
-    )
-    return vocab_from_counts(table, min_count, max_vocab_size)
+    return vocab_from_counts(shard_counts(Counter(counts), 0).table, min_count, max_vocab_size)
 
 
 def vocab_from_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:

@@ -1,5 +1,5 @@
 # Text stages, one job per shard for every stage whose work grows with the corpus:
-#   corpus byte range -> segmented shard -> clean shard -> shard counts   (a job each per shard)
+#   corpus byte range -> segmented shard -> clean shard + its counts      (a job each per shard)
 #   all shards' counts -> vocab.tsv + corpus.json                        (the one gather: vocabulary-sized)
 #   clean shard + vocab -> pairs part of a model                         (a job per shard and model)
 # Every command writes its log lines both to results/logs/ and to the console (tee), so an error
@@ -57,11 +57,12 @@ rule segment:
 
 
 rule clean:
-    """Drop punctuation and symbols from one segmented shard; one sentence a line."""
+    """Drop punctuation and symbols from one segmented shard (one sentence a line) and count its tokens."""
     input:
         shard=rules.segment.output.shard,
     output:
         tokens="results/tokens/shard-{shard}.txt",
+        counts="results/counts/shard-{shard}.parquet",
     params:
         settings=settings("clean"),
     log:
@@ -71,24 +72,8 @@ rule clean:
     conda:
         "../envs/w2v.yaml"
     shell:
-        "w2v clean {input.shard:q} --digits {params.settings[digits]}"
-        " --latin {params.settings[latin]} --output {output.tokens:q} 2>&1 | tee {log:q}"
-
-
-rule count:
-    """Count the tokens of one clean shard."""
-    input:
-        tokens=rules.clean.output.tokens,
-    output:
-        counts="results/counts/shard-{shard}.parquet",
-    log:
-        "results/logs/count/shard-{shard}.log",
-    benchmark:
-        "results/benchmarks/count/shard-{shard}.tsv"
-    conda:
-        "../envs/w2v.yaml"
-    shell:
-        "w2v count {input.tokens:q} --output {output.counts:q} 2>&1 | tee {log:q}"
+        "w2v clean {input.shard:q} --digits {params.settings[digits]} --latin {params.settings[latin]}"
+        " --output {output.tokens:q} --counts {output.counts:q} 2>&1 | tee {log:q}"
 
 
 rule vocab:

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,9 +105,13 @@ class CleanStats:
 
 
 def clean_files(
-    inputs: list[str | os.PathLike], output: str | os.PathLike, options: CleanOptions = CleanOptions()
+    inputs: list[str | os.PathLike],
+    output: str | os.PathLike,
+    options: CleanOptions = CleanOptions(),
+    counts: Counter | None = None,
 ) -> CleanStats:
-    """Clean segmented shard files, concatenated in the given order, into `output`.
+    """Clean segmented shard files, concatenated in the given order, into `output`; with `counts`,
+    also count the tokens written there (the shard's counts come out of the same pass).
 
     A shard may hold no word (it is then empty); the vocabulary stage checks the corpus as a whole.
     """
@@ -121,6 +126,8 @@ def clean_files(
                     for sentence in clean_line(tokens, options):
                         stats.sentences += 1
                         stats.tokens_out += len(sentence)
+                        if counts is not None:
+                            counts.update(sentence)
                         out.write(" ".join(sentence))
                         out.write("\n")
     if stats.tokens_out == 0:
