@@ -1,17 +1,24 @@
 """Train gensim's Word2Vec and ours on the same segmented corpus, in one run, and compare.
 
-For each model (CBOW, skip-gram) it prints training seconds, words/s (in-vocabulary corpus words
-per second, as gensim and the C tool count them), alias hit@10 and MRR on the alias groups, and
-our/gensim ratios. Shared hyperparameters: vector_size, window, negative, min_count, sample,
-epochs, seed; the rest (alpha, batch size, ...) come from our config (gensim keeps its defaults).
+For each model (CBOW, skip-gram) and seed it prints training seconds, words/s (in-vocabulary corpus
+words per second, as gensim and the C tool count them), alias hit@10 and MRR on the alias groups;
+then, per model, the mean and sample standard deviation of alias MRR over the seeds for both sides,
+and our/gensim ratios of the means, of the standard deviations and of words/s. Shared
+hyperparameters: vector_size, window, negative, min_count, sample, epochs, seed; the rest (alpha,
+batch size, ...) come from our config (gensim keeps its defaults).
 
-    python benchmarks/compare_gensim.py                         # CPU, results/tokens.txt, 20 epochs
+    python benchmarks/compare_gensim.py                         # CPU, results/tokens/, 20 epochs
     python benchmarks/compare_gensim.py --rounds 3              # medians of 3 alternating runs each
+    python benchmarks/compare_gensim.py --corpus data/raw-extra/shuihuzhuan.txt \
+        --user-dict data/userdict_shuihuzhuan.txt --aliases data/eval/shuihuzhuan_aliases.txt --seeds 1 2 3
     python benchmarks/compare_gensim.py --device cuda --repeat 10 --skip-gensim
     python benchmarks/compare_gensim.py --models cbow --epochs 5 --set batch_size=2048
 
+`--corpus` takes a raw text and segments and cleans it with the pipeline's own functions (config
+sections `segment` and `clean`) into a temporary token file; `--tokens` takes a token file as is.
+
 Runs without gensim (its rows are then "n/a") and without jieba or snakemake, so it also runs on
-a GPU machine (needs results/tokens.txt there). `--gensim-wps` lets you enter a CPU figure measured
+a GPU machine (needs a token file there). `--gensim-wps` lets you enter a CPU figure measured
 elsewhere to get GPU ratios.
 """
 
@@ -30,9 +37,20 @@ REPO = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--tokens", default=str(REPO / "results/tokens.txt"), help="segmented corpus (w2v clean output)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--tokens", default=str(REPO / "results/tokens"),
+                        help="clean token file, or a folder of them in name order (w2v clean output; "
+                             "default results/tokens, the workflow's shards)")
+    source.add_argument("--corpus", default=None,
+                        help="raw text instead: segmented (jieba) and cleaned with w2v's functions into a temp file")
+    p.add_argument("--user-dict", default=None,
+                   help="jieba user dictionary for --corpus (default: the config's segment.user_dict; '' for none)")
+    p.add_argument("--encoding", default=None, help="encoding of --corpus (default: the config's encoding)")
     p.add_argument("--config", default=str(REPO / "config/config.yaml"), help="config whose train section we use")
-    p.add_argument("--aliases", default=str(REPO / "data/eval/xiyouji_aliases.txt"))
+    p.add_argument("--aliases", default=str(REPO / "data/eval/xiyouji_aliases.txt"), help="alias groups to score")
+    p.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help="train each model once per seed (default: the config's seed); the summary gives the "
+                        "mean and sample standard deviation of alias MRR over them")
     p.add_argument("--models", nargs="+", default=["cbow", "skipgram"], choices=["cbow", "skipgram"])
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--repeat", type=int, default=1, help="repeat the corpus N times (min_count scales with it)")
@@ -58,48 +76,101 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "src"))
     import logging  # noqa: PLC0415
 
+    from w2v.errors import UserError  # noqa: PLC0415
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     import yaml  # noqa: PLC0415
 
     from w2v.config import with_defaults  # noqa: PLC0415
 
     config = with_defaults(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {})
-    min_count, window, seed = config["vocab"]["min_count"], config["pairs"]["window"], config["seed"]
+    min_count, window = config["vocab"]["min_count"], config["pairs"]["window"]
+    seeds = args.seeds or [config["seed"]]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="compare_gensim.") as tmp:
-        tmp = Path(tmp)
-        tokens = prepare_tokens(Path(args.tokens), args.repeat, tmp)
-        vocab_path, pairs = prepare_pairs(tokens, min_count * args.repeat, window, seed, tmp)
-        for i, model in enumerate(args.models):
-            settings = model_settings(config, model, args)
-            ours_runs, their_runs = [], []
-            for _ in range(max(1, args.rounds)):
-                ours_runs.append(run_ours(model, pairs[model], vocab_path, settings, args, tmp))
-                if args.skip_gensim:
-                    given = args.gensim_wps[i] if args.gensim_wps and i < len(args.gensim_wps) else None
-                    their_runs.append({"impl": "gensim", "model": model, "seconds": None, "words_per_sec": given,
-                                       "hit_at_10": None, "mrr": None, "note": "given" if given else "skipped"})
-                else:
-                    their_runs.append(run_gensim(model, tokens, settings, min_count * args.repeat, window,
-                                                 ours_runs[-1]["n_tokens"], args))
-            rows += [median_row(their_runs), median_row(ours_runs)]
-    print_table(rows, args)
+    try:
+        with tempfile.TemporaryDirectory(prefix="compare_gensim.") as tmp:
+            tmp = Path(tmp)
+            tokens = prepare_tokens(args, config, tmp)
+            vocab_path, pairs = prepare_pairs(tokens, min_count * args.repeat, window, seeds[0], tmp)
+            for i, model in enumerate(args.models):
+                given = args.gensim_wps[i] if args.gensim_wps and i < len(args.gensim_wps) else None
+                for seed in seeds:
+                    settings = model_settings(config, model, args, seed)
+                    rows += compare_rounds(model, tokens, pairs[model], vocab_path, settings,
+                                           min_count * args.repeat, window, given, args, tmp)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+    summary = summarize(rows)
+    print_table(rows, summary, args)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(json.dumps({"rows": rows, "summary": summary}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
-def prepare_tokens(tokens: Path, repeat: int, tmp: Path) -> Path:
-    if not tokens.exists():
-        sys.exit(f"error: {tokens} does not exist; run `snakemake --cores 4 results/tokens.txt` first")
-    if repeat == 1:
+def compare_rounds(model: str, tokens: Path, pairs: Path, vocab_path: Path, settings: dict, min_count: int,
+                   window: int, given_wps: float | None, args: argparse.Namespace, tmp: Path) -> list[dict]:
+    """gensim's row and ours for one model and seed: medians of --rounds runs, alternating the two sides."""
+    ours_runs, their_runs = [], []
+    for _ in range(max(1, args.rounds)):
+        ours_runs.append(run_ours(model, pairs, vocab_path, settings, args, tmp))
+        if args.skip_gensim:
+            their_runs.append({"impl": "gensim", "model": model, "seconds": None, "words_per_sec": given_wps,
+                               "hit_at_10": None, "mrr": None, "note": "given" if given_wps else "skipped"})
+        else:
+            their_runs.append(run_gensim(model, tokens, settings, min_count, window, ours_runs[-1]["n_tokens"], args))
+        ours, theirs = ours_runs[-1], their_runs[-1]
+        print(f"{model} seed {settings['seed']}: ours MRR {_fmt(ours['mrr'], '.3f')} "
+              f"{_fmt(ours['words_per_sec'], ',.0f')} words/s, gensim MRR {_fmt(theirs['mrr'], '.3f')} "
+              f"{_fmt(theirs['words_per_sec'], ',.0f')} words/s", file=sys.stderr, flush=True)
+    seed = settings["seed"]
+    return [{**median_row(their_runs), "seed": seed}, {**median_row(ours_runs), "seed": seed}]
+
+
+def prepare_tokens(args: argparse.Namespace, config: dict, tmp: Path) -> Path:
+    """The token file to train on: --tokens as is, or --corpus segmented and cleaned; repeated --repeat times."""
+    if args.corpus:
+        tokens = segment_corpus(Path(args.corpus), args, config, tmp)
+    else:
+        tokens = Path(args.tokens)
+        if not tokens.exists():
+            sys.exit(f"error: {tokens} does not exist; run `snakemake --cores 4 text` first "
+                     "or pass a raw text with --corpus")
+        if tokens.is_dir():  # the workflow's shards, joined in corpus order
+            joined = tmp / "tokens.txt"
+            joined.write_text("".join(p.read_text(encoding="utf-8") for p in sorted(tokens.glob("*.txt"))),
+                              encoding="utf-8")
+            tokens = joined
+    if args.repeat == 1:
         return tokens
-    out = tmp / "tokens.txt"
+    out = tmp / "repeated.txt"
     text = tokens.read_text(encoding="utf-8")
     with open(out, "w", encoding="utf-8") as handle:
-        for _ in range(repeat):
+        for _ in range(args.repeat):
             handle.write(text)
     return out
+
+
+def segment_corpus(corpus: Path, args: argparse.Namespace, config: dict, tmp: Path) -> Path:
+    """Segment and clean `corpus` as the workflow's segment and clean rules do (one shard: same tokens)."""
+    from w2v.text.clean import CleanOptions, clean_files  # noqa: PLC0415
+    from w2v.text.corpus import ShardReader, corpus_files  # noqa: PLC0415
+    from w2v.text.segment import make_tokenizer, write_segmented  # noqa: PLC0415
+    from w2v.text.userdict import read_user_dict  # noqa: PLC0415
+
+    segment = config.get("segment") or {}
+    # the config's paths are relative to the repository, as the workflow runs there
+    user_dict = args.user_dict
+    if user_dict is None:
+        user_dict = str(REPO / segment["user_dict"]) if segment.get("user_dict") else ""
+    encoding = args.encoding or config.get("encoding", "utf-8")
+    tokenizer = make_tokenizer(tmp / "jieba.cache", read_user_dict(user_dict) if user_dict else [])
+    segmented, tokens = tmp / "segmented.txt", tmp / "tokens.txt"
+    reader = ShardReader(corpus_files([corpus]), 1, 0, encoding)
+    write_segmented(tokenizer, reader, segmented, hmm=bool(segment.get("hmm", True)))
+    clean = config.get("clean") or {}
+    clean_files([segmented], tokens, CleanOptions(digits=bool(clean.get("digits", False)),
+                                                  latin=bool(clean.get("latin", True))))
+    return tokens
 
 
 def prepare_pairs(tokens: Path, min_count: int, window: int, seed: int, tmp: Path) -> tuple[Path, dict]:
@@ -114,11 +185,11 @@ def prepare_pairs(tokens: Path, min_count: int, window: int, seed: int, tmp: Pat
     return vocab_path, pairs
 
 
-def model_settings(config: dict, model: str, args: argparse.Namespace) -> dict:
+def model_settings(config: dict, model: str, args: argparse.Namespace, seed: int) -> dict:
     section = dict(config.get("train") or {})
     values = {k: v for k, v in section.items() if k not in ("cbow", "skipgram")}
     values.update(section.get(model) or {})
-    values["seed"] = config["seed"]
+    values["seed"] = seed
     values["epochs"] = args.epochs
     for item in args.set:
         key, _, raw = item.partition("=")
@@ -180,31 +251,64 @@ def median_row(runs: list[dict]) -> dict:
     return row
 
 
+def summarize(rows: list[dict]) -> list[dict]:
+    """Per model: each side's alias MRR over seeds (mean, sample std, per seed), median words/s, our/gensim ratios."""
+    import statistics  # noqa: PLC0415
+
+    def side(model: str, impl: str) -> dict:
+        picked = [r for r in rows if r["model"] == model and r["impl"] == impl]
+        mrr = [r["mrr"] for r in picked if r.get("mrr") is not None]
+        speeds = [x["words_per_sec"] for r in picked for x in r.get("rounds", [r]) if x.get("words_per_sec")]
+        return {"mrr_per_seed": mrr, "mrr_mean": statistics.fmean(mrr) if mrr else None,
+                "mrr_std": statistics.stdev(mrr) if len(mrr) > 1 else None,
+                "words_per_sec": statistics.median(speeds) if speeds else None}
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        ours, theirs = side(model, "ours"), side(model, "gensim")
+        out.append({"model": model, "seeds": [r["seed"] for r in rows if r["model"] == model and r["impl"] == "ours"],
+                    "ours": ours, "gensim": theirs,
+                    "mrr_mean_ratio": ratio(ours["mrr_mean"], theirs["mrr_mean"]),
+                    "mrr_std_ratio": ratio(ours["mrr_std"], theirs["mrr_std"]),
+                    "words_per_sec_ratio": ratio(ours["words_per_sec"], theirs["words_per_sec"])})
+    return out
+
+
 def _fmt(x: float | None, spec: str) -> str:
     return "n/a" if x is None else format(x, spec)
 
 
-def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+def print_table(rows: list[dict], summary: list[dict], args: argparse.Namespace) -> None:
     rounds = f", median of {args.rounds} alternating rounds" if args.rounds > 1 else ""
-    print(f"\n{args.epochs} epochs, corpus x{args.repeat}, ours on {args.device} ({args.threads} BLAS thread(s)), "
-          f"gensim workers {args.workers}{rounds}\n")
-    print("| model | impl | device | seconds | words/s | alias hit@10 | alias MRR |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    corpus = args.corpus or args.tokens
+    print(f"\n{corpus}, {args.epochs} epochs, corpus x{args.repeat}, ours on {args.device} ({args.threads} BLAS "
+          f"thread(s)), gensim workers {args.workers}{rounds}; aliases {args.aliases}\n")
+    print("| model | seed | impl | device | seconds | words/s | alias hit@10 | alias MRR |")
+    print("|---|---:|---|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['model']} | {r['impl']} | {r.get('device', '')} | {_fmt(r['seconds'], '.1f')} | "
+        print(f"| {r['model']} | {r['seed']} | {r['impl']} | {r.get('device', '')} | {_fmt(r['seconds'], '.1f')} | "
               f"{_fmt(r['words_per_sec'], ',.0f')} | {_fmt(r['hit_at_10'], '.3f')} | {_fmt(r['mrr'], '.3f')} |")
     for r in rows:
         if "rounds" in r:
             each = ", ".join(_fmt(x["words_per_sec"], ",.0f") for x in r["rounds"])
-            print(f"{r['model']} {r['impl']} words/s per round: {each}")
-    print("\n| model | words/s ours/gensim | MRR ours/gensim | hit@10 ours/gensim |")
-    print("|---|---:|---:|---:|")
-    for g, o in zip(rows[0::2], rows[1::2]):
-        def ratio(key):
-            return o[key] / g[key] if o.get(key) is not None and g.get(key) else None
-
-        print(f"| {o['model']} | {_fmt(ratio('words_per_sec'), '.2f')} | {_fmt(ratio('mrr'), '.2f')} | "
-              f"{_fmt(ratio('hit_at_10'), '.2f')} |")
+            print(f"{r['model']} seed {r['seed']} {r['impl']} words/s per round: {each}")
+    print("\nAlias MRR over seeds: mean and sample standard deviation (std); words/s: median of every run.\n")
+    print("| model | seeds | ours MRR mean | ours std | gensim MRR mean | gensim std "
+          "| MRR mean ours/gensim | std ours/gensim | words/s ours/gensim |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for s in summary:
+        o, g = s["ours"], s["gensim"]
+        print(f"| {s['model']} | {' '.join(map(str, s['seeds']))} | {_fmt(o['mrr_mean'], '.3f')} | "
+              f"{_fmt(o['mrr_std'], '.3f')} | {_fmt(g['mrr_mean'], '.3f')} | {_fmt(g['mrr_std'], '.3f')} | "
+              f"{_fmt(s['mrr_mean_ratio'], '.2f')} | {_fmt(s['mrr_std_ratio'], '.2f')} | "
+              f"{_fmt(s['words_per_sec_ratio'], '.2f')} |")
+    for s in summary:
+        if len(s["seeds"]) > 1:
+            each = {side: " ".join(_fmt(x, ".3f") for x in s[side]["mrr_per_seed"]) for side in ("ours", "gensim")}
+            print(f"{s['model']} MRR per seed: ours [{each['ours']}], gensim [{each['gensim']}]")
 
 
 if __name__ == "__main__":

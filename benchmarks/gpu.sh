@@ -7,7 +7,7 @@
 # batch sizes and learning rates (speed and alias scores, to compare with the gensim rows).
 # Needs numpy, scipy, cupy, pyarrow, tqdm, pyyaml, jsonschema (the config schema), pytest (gensim for the
 # comparison); not jieba or snakemake:
-# the benchmark reads results/tokens.txt and results/vocab.tsv made beforehand by the workflow.
+# the benchmark reads results/tokens/ (the clean shards) made beforehand by the workflow (`snakemake --cores 4 text`).
 # Figures are also written under ${GPU_OUT:-results/gpu}/.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import json
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +31,45 @@ def test_compare_gensim_alternates_rounds_and_reports_medians(zipf_pairs, tmp_pa
             "--rounds", "2", "--models", "cbow", "--json", str(out)]
     assert bench.main(argv) == 0
     printed = capsys.readouterr().out
-    assert "median of 2 alternating rounds" in printed and "| cbow | ours |" in printed
-    gensim_row, ours_row = json.loads(out.read_text(encoding="utf-8"))
+    assert "median of 2 alternating rounds" in printed and "| cbow | 1 | ours |" in printed
+    gensim_row, ours_row = json.loads(out.read_text(encoding="utf-8"))["rows"]
     for row in (gensim_row, ours_row):
         speeds = sorted(r["words_per_sec"] for r in row["rounds"])
         assert len(speeds) == 2 and row["words_per_sec"] == pytest.approx(sum(speeds) / 2)  # median of 2
     assert ours_row["rounds"][0]["mrr"] == ours_row["rounds"][1]["mrr"]  # ours is deterministic on the CPU
+
+
+def test_compare_gensim_segments_a_raw_corpus_and_summarizes_seeds(zipf_pairs, tmp_path, capsys):
+    pytest.importorskip("gensim")
+    pytest.importorskip("jieba")
+    bench = _load("compare_gensim")
+    lines = (zipf_pairs / "tokens.txt").read_text(encoding="utf-8").splitlines()
+    raw = tmp_path / "novel.txt"  # the token lines as raw text: indented, punctuated, CRLF line ends
+    raw.write_text("".join("\u3000\u3000" + "，".join(line.split()) + "。\r\n" for line in lines), encoding="utf-8")
+    user_dict = tmp_path / "userdict.txt"  # keeps 词12 whole (jieba alone would cut off the digits)
+    user_dict.write_text("".join(f"词{i} 3000\n" for i in range(40)), encoding="utf-8")
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("词1 词2\n词3 词4 词5\n", encoding="utf-8")
+    out = tmp_path / "result.json"
+    argv = ["--corpus", str(raw), "--user-dict", str(user_dict), "--aliases", str(aliases), "--epochs", "1",
+            "--models", "cbow", "--seeds", "1", "2", "3", "--json", str(out)]
+    assert bench.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| cbow | 1 2 3 |" in printed and "cbow MRR per seed: ours [" in printed
+    result = json.loads(out.read_text(encoding="utf-8"))
+    ours = [r for r in result["rows"] if r["impl"] == "ours"]
+    theirs = [r for r in result["rows"] if r["impl"] == "gensim"]
+    assert [r["seed"] for r in ours] == [r["settings"]["seed"] for r in ours] == [1, 2, 3]
+    counts = collections.Counter(" ".join(lines).split())
+    assert ours[0]["n_tokens"] == sum(n for n in counts.values() if n >= 3)  # segmented back to the same words
+    (summary,) = result["summary"]
+    for side, rows in (("ours", ours), ("gensim", theirs)):
+        mrr = [r["mrr"] for r in rows]
+        assert summary[side]["mrr_per_seed"] == mrr
+        assert summary[side]["mrr_mean"] == pytest.approx(statistics.fmean(mrr))
+        assert summary[side]["mrr_std"] == pytest.approx(statistics.stdev(mrr))
+    if summary["gensim"]["mrr_std"]:
+        assert summary["mrr_std_ratio"] == pytest.approx(summary["ours"]["mrr_std"] / summary["gensim"]["mrr_std"])
 
 
 def test_median_row_keeps_missing_figures_missing():

@@ -44,13 +44,26 @@ def test_build_cache_replaces_a_stale_file(tmp_path):
     assert cache.stat().st_size > 1_000_000
 
 
-def test_every_alias_comes_out_as_one_token(novel, repo_root):
-    aliases = repo_root / "data" / "eval" / "xiyouji_aliases.txt"
+@pytest.fixture(scope="module")
+def water_margin(cache, repo_root):
+    return make_tokenizer(cache, read_user_dict(repo_root / "data" / "userdict_shuihuzhuan.txt"))
+
+
+@pytest.mark.parametrize("tokenizer, aliases", [("novel", "xiyouji_aliases.txt"),
+                                                ("water_margin", "shuihuzhuan_aliases.txt")])
+def test_every_alias_comes_out_as_one_token(request, repo_root, tokenizer, aliases):
+    tokenizer = request.getfixturevalue(tokenizer)
     split = []
-    for line in aliases.read_text(encoding="utf-8").splitlines():
+    for line in (repo_root / "data" / "eval" / aliases).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
-            split += [(a, novel.lcut(a)) for a in line.split() if novel.lcut(a) != [a]]
+            split += [(a, tokenizer.lcut(a)) for a in line.split() if tokenizer.lcut(a) != [a]]
     assert split == []
+
+
+@pytest.mark.parametrize("sentence, glued, name", [("宋江道：", "宋江道", "宋江"), ("战秦明", "战秦明", "秦明")])
+def test_water_margin_user_dict_unglues_names(plain, water_margin, sentence, glued, name):
+    assert glued in plain.lcut(sentence)
+    assert name in water_margin.lcut(sentence)
 
 
 @pytest.mark.parametrize(
