@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from w2v.train import TrainingDiverged
-from w2v.training.hogwild import Shard, WorkerPool, shared_array, to_shared
+from w2v.training.hogwild import Shard, WorkerPool, share_training_state, shared_array, to_shared
 from w2v.training.sampling import worker_seed
 
 
@@ -69,6 +69,31 @@ def test_worker_processes_write_into_shared_memory():
     np.testing.assert_array_equal(table, np.full((3, 4), 3.0))
     assert pids[0] == os.getpid() and len(set(pids.tolist())) == 3  # parts 1 and 2 ran in other processes
     assert not multiprocessing.active_children()
+
+
+def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
+    import jingu  # noqa: PLC0415
+    from w2v.models import build_model  # noqa: PLC0415
+    from w2v.train import make_optimizer  # noqa: PLC0415
+
+    net = build_model("skipgram", 6, {"vector_size": 3}, generator=np.random.default_rng(0))
+    opt = make_optimizer("adagrad", net.parameters(), 0.1)
+    share_training_state(net, opt)
+    before = net.embed_in.data.copy()
+
+    def part(index, epoch):
+        if index == 1:  # one step in the worker: the parent must see its rows and accumulator move
+            net.embed_in.grad = jingu.RowSparse(np.array([2]), np.ones((1, 3), np.float32), (6, 3))
+            opt.step()
+        return index
+
+    pool = WorkerPool(2, part)
+    try:
+        pool.run_epoch(0)
+    finally:
+        pool.close()
+    assert opt.state[net.embed_in]["sum"][2] == 1.0 and opt.state[net.embed_in]["sum"][3] == 0.0
+    assert np.all(net.embed_in.data[2] < before[2]) and np.all(net.embed_in.data[3] == before[3])
 
 
 def test_worker_errors_reach_the_parent_after_every_part_stopped():

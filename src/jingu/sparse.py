@@ -1,6 +1,6 @@
 """Row-sparse gradients and the fast scatter-adds behind them.
 
-An embedding lookup touches a few rows of a large table, so its gradient is kept as a
+An embedding lookup touches a few rows of a large weight matrix, so its gradient is kept as a
 ``RowSparse``: a list of row contributions, added up only when something needs them. Each part
 says "entry k adds ``weights[k] * x[b]`` to row ``ids[k]``", where b is the example entry k belongs
 to (entries of example b are ``indptr[b]:indptr[b+1]``, or ``b*slots:(b+1)*slots`` for a fixed
@@ -10,7 +10,7 @@ temporary.
 
 Every scatter is ``jingu.kernels.bag_scatter`` (SciPy's compiled CSC kernel on the CPU, an
 atomic CuPy kernel on a GPU), accumulated into a destination that may be the parameter itself:
-``add_to(table, -lr)`` is a whole SGD step, with no unique rows, gather or write-back.
+``add_to(weight, -lr)`` is a whole SGD step, with no unique rows, gather or write-back.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def scatter_add_rows(indices: Any, values: Any, num_rows: int) -> Any:
 def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
     """Sorted unique ``rows`` and, per entry, the position of its row among them.
 
-    On the CPU a lookup table over the ``num_rows`` rows (O(rows + n)) replaces ``np.unique``'s sort
-    when the table is not much larger than the batch.
+    On the CPU a position lookup over the ``num_rows`` rows (O(rows + n)) replaces ``np.unique``'s
+    sort when ``num_rows`` is not much larger than the batch.
     """
     xp = cuda.get_array_module(rows)
     rows = rows.reshape(-1)
@@ -91,7 +91,7 @@ def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
 
 
 class RowSparse:
-    """A gradient for a ``shape`` table that is zero except for some rows, kept as lazy parts.
+    """A gradient for a ``shape`` array that is zero except for some rows, kept as lazy parts.
 
     ``RowSparse(indices, values, shape)``: ``values[i]`` is added to row ``indices[i]`` (rows may
     repeat). ``RowSparse.product(...)`` holds an embedding bag's gradient without building its
@@ -199,7 +199,7 @@ class RowSparse:
         """``dense += alpha * self`` in place (``dense`` a C-contiguous array of this shape).
 
         With ``dense`` the parameter and ``alpha = -lr`` this is an SGD step: each part is one
-        scatter kernel straight into the table.
+        scatter kernel straight into the parameter.
         """
         if tuple(dense.shape) != self.shape:
             raise ValueError(f"cannot add RowSparse of shape {self.shape} to an array of shape {tuple(dense.shape)}")

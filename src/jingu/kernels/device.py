@@ -13,16 +13,16 @@ from typing import Any
 
 from jingu import cuda
 
-# y[b, j] = sum over the entries e of bag b of weights[e] * table[ids[e], j].
+# y[b, j] = sum over the entries e of bag b of weights[e] * weight[ids[e], j].
 _BAG_SUM = (
-    "raw T table, raw I ids, raw T weights, int64 slots, int64 dim",
+    "raw T weight, raw I ids, raw T weights, int64 slots, int64 dim",
     "T y",
     """
     const long long b = i / dim, j = i - b * dim;
     T acc = 0;
     for (long long e = b * slots; e < (b + 1) * slots; ++e) {
         const T we = weights[e];
-        if (we != (T)0) acc += we * table[(long long)ids[e] * dim + j];
+        if (we != (T)0) acc += we * weight[(long long)ids[e] * dim + j];
     }
     y = acc;
     """,

@@ -81,24 +81,25 @@ def bag_layout(indices: Any, offsets: Any, mode: str, padding_idx: Any, per_samp
         indptr = xp.concatenate([offsets, xp.asarray([flat.shape[0]], dtype=offsets.dtype)])
     weights = None if per_sample_weights is None else per_sample_weights.reshape(-1).astype(dtype, copy=False)
     keep = None if padding_idx is None else flat != padding_idx
-    if keep is not None and xp is np:  # CSR without the padding entries
+    counts = None  # entries per bag that count for the mean; None: all `slots` of every bag
+    if keep is not None:
         if indptr is None:
-            counts = np.count_nonzero(keep.reshape(n_bags, slots), axis=1)
+            counts = xp.count_nonzero(keep.reshape(n_bags, slots), axis=1)
         else:
-            kept_before = np.concatenate([[0], np.cumsum(keep)])
+            kept_before = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(keep, dtype=xp.int64)])
             counts = kept_before[indptr[1:]] - kept_before[indptr[:-1]]
-        indptr = np.zeros(n_bags + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        flat = flat[keep]
-        weights = None if weights is None else weights[keep]
-        keep, slots = None, 1
     elif indptr is not None:
         counts = xp.diff(indptr)
-    elif keep is None:
-        counts = None
-    else:
-        counts = keep.reshape(n_bags, slots).sum(axis=1)
-    if keep is not None:  # device padding: weight zero
+    if keep is not None and xp is np:  # CSR without the padding entries
+        indptr = np.zeros(n_bags + 1, dtype=np.int32 if flat.shape[0] < 2**31 else np.int64)
+        np.cumsum(counts, dtype=indptr.dtype, out=indptr[1:])
+        flat = flat[keep]
+        weights = None if weights is None else weights[keep]
+        if mode == "mean":  # one repeat is cheaper than a per-entry gather here
+            inv = np.repeat((1.0 / np.maximum(counts, 1)).astype(dtype), counts)
+            weights = inv if weights is None else weights * inv
+        return BagLayout(flat, weights, indptr, 1)
+    if keep is not None:  # padding on a GPU: weight zero
         weights = keep.astype(dtype) if weights is None else weights * keep
     if mode == "mean":
         if counts is None:

@@ -1,4 +1,4 @@
-"""Hogwild training on the CPU: worker processes that update tables in shared memory, without locks.
+"""Hogwild training on the CPU: worker processes that update shared matrices without locks.
 
 As in word2vec and gensim (threads there), each worker trains on its own part of every epoch and
 writes straight into the same embedding matrices. Two workers updating one row at once may lose
@@ -78,7 +78,7 @@ class WorkerPool:
     part 0 itself through `run_epoch`."""
 
     def __init__(self, count: int, run_part: Callable[[int, int], Any]) -> None:
-        context = multiprocessing.get_context("fork")  # the shared tables are inherited, never copied
+        context = multiprocessing.get_context("fork")  # the shared matrices are inherited, never copied
         self.run_part = run_part
         self._conns: list[Any] = []
         self._procs: list[Any] = []

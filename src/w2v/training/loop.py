@@ -1,7 +1,7 @@
 """The training loop: epochs of batches through the model, in one process or in Hogwild workers.
 
 `Epochs.run(epoch)` trains one epoch and returns its history record. With `workers` > 1 on the
-CPU, the epoch is split among worker processes that share the tables (see `hogwild`); the
+CPU, the epoch is split among worker processes that share the embedding matrices (see `hogwild`); the
 learning rate follows the progress of all workers together, so the schedule is the same linear
 decay as with one worker. On a GPU one process trains: the summed loss stays on the device and is
 read (one sync) every `LOSS_READ_EVERY` batches and at the end of the epoch.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -117,6 +118,13 @@ def train_part(
     return PartResult(loss_sum, examples, count, lr)
 
 
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 class Epochs:
     """Trains epochs of `source` into `net`: in this process, or with `workers` Hogwild processes
     on the CPU (started at the first epoch, stopped by `close`)."""
@@ -136,6 +144,9 @@ class Epochs:
         self.scale = self.negative / shared if shared else 1.0
         self.schedule = Schedule(cfg["alpha"], cfg["min_alpha"], float(source.num_rows * cfg["epochs"]))
         self.progress = Progress.create(self.workers)
+        # With a worker on every core a prefetch thread finds no idle core, and only competes with
+        # its own worker's step for the GIL.
+        self.spare_core = _usable_cores() > self.workers
         self.pool: WorkerPool | None = None
         self.bar: Any = None
 
@@ -148,8 +159,8 @@ class Epochs:
             source, self.keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], self.noise,
             self.negative, cfg["shared_negatives"], self.device,
         )
-        if not self.on_gpu:
-            stream = prefetch(stream)  # masking, shuffling and draws overlap the training step
+        if not self.on_gpu and self.spare_core:
+            stream = prefetch(stream)  # masking, shuffling and draws overlap the step on a spare core
         start_rows = float(self.source.num_rows * epoch)
         bar = self.bar if index == 0 else None
         return train_part(self.net, self.opt, stream, self.scale, self.schedule, start_rows, self.progress, index,
