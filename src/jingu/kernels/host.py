@@ -36,24 +36,14 @@ def _pointers(indptr: Any, n_entries: int, slots: int) -> np.ndarray:
     return np.arange(0, n_entries + 1, slots, dtype=np.int32)
 
 
-def csr_times_dense(
-    *, n_rows: int, n_cols: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, dense: np.ndarray,
-    out: np.ndarray,
+def sparse_times_dense(
+    *, layout: str, n_rows: int, n_cols: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+    dense: np.ndarray, out: np.ndarray,
 ) -> None:
-    """``out += A @ dense`` for the CSR matrix A = (data, indices, indptr) of shape (n_rows, n_cols);
-    ``dense`` is (n_cols, d), ``out`` (n_rows, d), both C-contiguous."""
-    _sparsetools.csr_matvecs(n_rows, n_cols, dense.shape[1], _index32(indptr), _index32(indices), data,
-                             dense.reshape(-1), out.reshape(-1))
-
-
-def csc_times_dense(
-    *, n_rows: int, n_cols: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, dense: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """``out += A @ dense`` for the CSC matrix A = (data, indices, indptr) of shape (n_rows, n_cols);
-    ``dense`` is (n_cols, d), ``out`` (n_rows, d), both C-contiguous."""
-    _sparsetools.csc_matvecs(n_rows, n_cols, dense.shape[1], _index32(indptr), _index32(indices), data,
-                             dense.reshape(-1), out.reshape(-1))
+    """``out += A @ dense`` for the sparse (n_rows, n_cols) matrix A = (data, indices, indptr) in
+    ``layout`` "csr" or "csc"; ``dense`` is (n_cols, d) and ``out`` (n_rows, d), both C-contiguous."""
+    kernel = _sparsetools.csr_matvecs if layout == "csr" else _sparsetools.csc_matvecs
+    kernel(n_rows, n_cols, dense.shape[1], _index32(indptr), _index32(indices), data, dense.reshape(-1), out.reshape(-1))
 
 
 def bag_sum(weight: np.ndarray, ids: np.ndarray, weights: Any, indptr: Any, slots: int) -> np.ndarray:
@@ -63,8 +53,8 @@ def bag_sum(weight: np.ndarray, ids: np.ndarray, weights: Any, indptr: Any, slot
     data = np.ones(n_entries, dtype=weight.dtype) if weights is None else weights
     if _kernel_ok(weight, data):
         out = np.zeros((bags, dim), dtype=weight.dtype)
-        csr_times_dense(n_rows=bags, n_cols=weight.shape[0], indptr=pointers, indices=ids, data=data,
-                        dense=np.ascontiguousarray(weight), out=out)
+        sparse_times_dense(layout="csr", n_rows=bags, n_cols=weight.shape[0], indptr=pointers, indices=ids,
+                           data=data, dense=np.ascontiguousarray(weight), out=out)
         return out
     return np.asarray(scipy.sparse.csr_matrix((data, ids, pointers), shape=(bags, weight.shape[0])) @ weight)
 
@@ -79,7 +69,7 @@ def bag_scatter(
         data = weights * out.dtype.type(alpha) if alpha != 1 else weights
     pointers = _pointers(indptr, x.shape[0] * slots if indptr is None else n_entries, slots)
     if _kernel_ok(out, data, x) and out.flags.c_contiguous:
-        csc_times_dense(n_rows=out.shape[0], n_cols=x.shape[0], indptr=pointers, indices=rows, data=data,
-                        dense=np.ascontiguousarray(x), out=out)
+        sparse_times_dense(layout="csc", n_rows=out.shape[0], n_cols=x.shape[0], indptr=pointers, indices=rows,
+                           data=data, dense=np.ascontiguousarray(x), out=out)
         return
     out += scipy.sparse.csc_matrix((data, rows, pointers), shape=(out.shape[0], x.shape[0])) @ x

@@ -127,14 +127,15 @@ def _usable_cores() -> int:
 
 class Epochs:
     """Trains epochs of `source` into `net`: in this process, or with `workers` Hogwild processes
-    on the CPU (started at the first epoch, stopped by `close`)."""
+    on the CPU (started at the first epoch, stopped by `close`). `keep_prob` and the `unigram`
+    table (see `sampling`) live on `device`."""
 
     def __init__(
-        self, net: Any, opt: Any, source: Any, cfg: dict, keep_prob: Any, noise: Any, seed: int,
+        self, net: Any, opt: Any, source: Any, cfg: dict, keep_prob: Any, unigram: Any, seed: int,
         n_tokens: int, device: str,
     ) -> None:
         self.net, self.opt, self.source, self.cfg = net, opt, source, cfg
-        self.keep_prob, self.noise, self.seed, self.n_tokens, self.device = keep_prob, noise, seed, n_tokens, device
+        self.keep_prob, self.unigram, self.seed, self.n_tokens, self.device = keep_prob, unigram, seed, n_tokens, device
         self.on_gpu = device != "cpu"
         self.workers = 1 if self.on_gpu else int(cfg["workers"])
         if self.on_gpu and cfg["workers"] > 1:
@@ -156,7 +157,7 @@ class Epochs:
         source = self.source if self.workers == 1 else Shard(self.source, index, self.workers)
         seed = sampling.worker_seed(self.seed, index, self.workers)
         stream = epoch_batches(
-            source, self.keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], self.noise,
+            source, self.keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], self.unigram,
             self.negative, cfg["shared_negatives"], self.device,
         )
         if not self.on_gpu and self.spare_core:
@@ -168,6 +169,7 @@ class Epochs:
 
     def run(self, epoch: int) -> dict:
         """Train `epoch` (0-based) and return its history record; raises TrainingDiverged on NaN/inf."""
+        t0 = time.perf_counter()  # the first epoch's time includes starting the workers
         if self.workers > 1 and self.pool is None:
             share_training_state(self.net, self.opt)
             self.pool = WorkerPool(self.workers, self.part)  # forked before any thread of ours starts
@@ -175,7 +177,6 @@ class Epochs:
         epochs = self.cfg["epochs"]
         self.bar = tqdm(total=self.source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row",
                         disable=None, leave=False)
-        t0 = time.perf_counter()
         try:
             results = [self.part(0, epoch)] if self.pool is None else self.pool.run_epoch(epoch)
         finally:
