@@ -55,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--repeat", type=int, default=1, help="repeat the corpus N times (min_count scales with it)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
-    p.add_argument("--workers", type=int, default=2, help="gensim worker threads")
+    p.add_argument("--workers", type=int, default=2,
+                   help="gensim's worker threads and ours (train.workers, Hogwild processes on the CPU)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads for ours (set before NumPy loads)")
     p.add_argument("--rounds", type=int, default=1,
                    help="train each side N times, alternating ours and gensim so machine noise hits both "
@@ -191,6 +192,7 @@ def model_settings(config: dict, model: str, args: argparse.Namespace, seed: int
     values.update(section.get(model) or {})
     values["seed"] = seed
     values["epochs"] = args.epochs
+    values["workers"] = args.workers
     for item in args.set:
         key, _, raw = item.partition("=")
         values[key] = json.loads(raw) if raw[:1] in "0123456789-[{\"tfn" else raw
@@ -213,7 +215,8 @@ def run_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: ar
     vec, hist = tmp / f"{model}.vec", tmp / f"{model}.history.json"
     history = train(model, pairs, vocab_path, settings, vec, hist, device=args.device)
     kv = KeyedVectors.load_word2vec_format(vec)
-    return {"impl": "ours", "model": model, "device": history["device"], "seconds": history["train_seconds"],
+    device = history["device"] + (f" x{settings['workers']}" if history["device"] == "cpu" else "")
+    return {"impl": "ours", "model": model, "device": device, "seconds": history["train_seconds"],
             "words_per_sec": history["words_per_sec"], "n_tokens": history["n_tokens"],
             **alias_scores(kv.index_to_key, kv.vectors, args.aliases), "settings": settings}
 
@@ -285,7 +288,7 @@ def print_table(rows: list[dict], summary: list[dict], args: argparse.Namespace)
     rounds = f", median of {args.rounds} alternating rounds" if args.rounds > 1 else ""
     corpus = args.corpus or args.tokens
     print(f"\n{corpus}, {args.epochs} epochs, corpus x{args.repeat}, ours on {args.device} ({args.threads} BLAS "
-          f"thread(s)), gensim workers {args.workers}{rounds}; aliases {args.aliases}\n")
+          f"thread(s)), workers {args.workers} (ours and gensim){rounds}; aliases {args.aliases}\n")
     print("| model | seed | impl | device | seconds | words/s | alias hit@10 | alias MRR |")
     print("|---|---:|---|---|---:|---:|---:|---:|")
     for r in rows:

@@ -57,7 +57,7 @@ def make_batch(model: str, counts: np.ndarray, n: int, window: int, negative: in
         context[rng.random(context.shape) < 0.2] = 0  # subsampled neighbours
     else:
         context = rng.choice(len(counts), size=n, p=probs)
-    table = sampling.negative_table(counts, 0.75)
+    table = sampling.unigram_table(counts, 0.75)
     negatives = table[rng.integers(0, table.shape[0], size=(n, negative))]
     return {"center": center, "context": context, "negatives": negatives}
 

@@ -13,7 +13,7 @@ import jingu
 from jingu.nn import functional as F
 from jingu.testing import gradcheck
 from w2v.models import CBOW, SkipGram, build_model
-from w2v.training.ops import ContextMean, NegativeSampling, RowGather
+from w2v.training.ops import NegativeSampling, ScaleGradient, SharedNegativeSampling, context_mean
 
 DEVICES = [
     "cpu",
@@ -47,40 +47,42 @@ def _dense_grad(t):
     return jingu.cuda.as_numpy(g.to_dense() if isinstance(g, jingu.RowSparse) else g.data)
 
 
-def test_context_mean_forward_matches_embedding_bag(device):
+@pytest.mark.parametrize("exact", [True, False])
+def test_context_mean_forward(device, exact):
     w = np.random.default_rng(0).normal(size=(V, D))
-    ctx = _dev(CONTEXT, device)
-    ours = ContextMean.apply(_t(w, device), context=ctx, padding_idx=0, exact=True)
-    bag = F.embedding_bag(ctx, _t(w, device), mode="mean", padding_idx=0)
-    np.testing.assert_allclose(ours.numpy(), bag.numpy(), rtol=1e-12)
+    ours = context_mean(_t(w, device), _dev(CONTEXT, device), exact=exact)
     expected = np.stack([w[[1, 2, 2]].mean(0), w[[5]].mean(0), w[[3, 4, 6]].mean(0)])
     np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+    all_padding = context_mean(_t(w, device), _dev(np.zeros((2, 4), dtype=np.int64), device), exact=exact)
+    assert np.all(all_padding.numpy() == 0)
 
 
 def test_context_mean_exact_gradient(device):
     w = _t(np.random.default_rng(1).normal(size=(V, D)), device)
     ctx = _dev(CONTEXT, device)
-    assert gradcheck(lambda w: ContextMean.apply(w, context=ctx, padding_idx=0, exact=True), [w])
+    assert gradcheck(lambda w: context_mean(w, ctx, exact=True), [w])
     assert _dense_grad(w)[0].tolist() == [0.0] * D  # padding never gets a gradient
+
+
+def test_scale_gradient_forward_and_gradient(device):
+    x = _t(np.random.default_rng(13).normal(size=(3, D)), device)
+    scale = _dev(np.array([[1.0], [2.0], [3.0]]), device)
+    y = ScaleGradient.apply(x, scale=scale)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    (y * 1.5).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1.5 * np.array([[1.0], [2.0], [3.0]]) * np.ones((3, D)))
 
 
 def test_context_mean_gensim_rule_gives_each_word_the_full_error(device):
     w = _t(np.random.default_rng(2).normal(size=(V, D)), device)
     ctx = _dev(CONTEXT, device)
     gy = np.random.default_rng(3).normal(size=(3, D))
-    ContextMean.apply(w, context=ctx, padding_idx=0, exact=False).backward(_dev(gy, device))
+    context_mean(w, ctx, exact=False).backward(jingu.Tensor(_dev(gy, device)))
     expected = np.zeros((V, D))
     for row, g in zip(CONTEXT, gy):
         for i in row[row != 0]:
             expected[i] += g  # not divided by the number of context words
     np.testing.assert_allclose(_dense_grad(w), expected, rtol=1e-12)
-
-
-def test_row_gather_forward_and_gradient(device):
-    w = _t(np.random.default_rng(4).normal(size=(V, D)), device)
-    ids = _dev(np.array([3, 1, 3, 6]), device)
-    np.testing.assert_allclose(RowGather.apply(w, ids=ids).numpy(), w.numpy()[[3, 1, 3, 6]])
-    assert gradcheck(lambda w: RowGather.apply(w, ids=ids), [w])
 
 
 def _ns_reference(h, w, targets, negatives, scale):
@@ -103,9 +105,11 @@ def test_negative_sampling_forward_and_gradients(device, shared):
     scale = 0.5 if shared else 1.0
     h, w = _t(h_np, device), _t(w_np, device)
     tg, ng = _dev(CENTER, device), _dev(negatives, device)
-    loss = NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=scale)
+    op = SharedNegativeSampling if shared else NegativeSampling
+    loss = op.apply(h, w, targets=tg, negatives=ng, scale=scale)
     np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, CENTER, negatives, scale), rtol=1e-12)
-    assert gradcheck(lambda h, w: NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=scale), [h, w])
+    assert gradcheck(lambda h, w: op.apply(h, w, targets=tg, negatives=ng, scale=scale), [h, w])
+    assert gradcheck(lambda h, w: op.apply(h, w, targets=tg, negatives=ng, scale=scale) * 2.5, [h, w])
 
 
 @pytest.mark.parametrize("loss", ["negative", "softmax"])
@@ -164,11 +168,11 @@ def test_bad_model_arguments_raise():
         build_model("glove", 5, {"vector_size": 2})
 
 
-def test_negative_sampling_fused_cpu_path_in_chunks(monkeypatch):
+def test_negative_sampling_cpu_path_in_chunks(monkeypatch):
     """The CPU forward computes the gradients chunk by chunk; several chunks and gy != 1 stay exact."""
     import w2v.training.ops as ops
 
-    monkeypatch.setattr(ops, "FUSED_CHUNK_ROWS", 3)  # one example (1 + 2 negatives) per chunk
+    monkeypatch.setattr(ops, "CPU_CHUNK_ROWS", 3)  # one example (1 + 2 negatives) per chunk
     rng = np.random.default_rng(11)
     h_np, w_np = rng.normal(size=(3, D)), rng.normal(size=(V, D))
     negatives = np.array([[2, 5], [4, 4], [1, 6]])
@@ -241,7 +245,8 @@ def _host_and_device(fake, counts, fn, tables, gy):
 @NO_CUPY
 @pytest.mark.parametrize("exact", [True, False])
 def test_context_mean_device_path_matches_host_path_without_syncs(fake_gpu, exact):
-    """The CuPy path (embedding-bag kernels, no mask) against the NumPy path (sparse matrix)."""
+    """The CuPy path (embedding-bag kernels over every slot, padding weighted zero) against the
+    NumPy path (padding dropped)."""
     fake, counts = fake_gpu
     rng = np.random.default_rng(3)
     w = rng.normal(size=(12, 4)).astype(np.float32)
@@ -252,7 +257,7 @@ def test_context_mean_device_path_matches_host_path_without_syncs(fake_gpu, exac
 
     def fn(weight, xp):
         ids = ctx if xp is np else fake.asarray(ctx)
-        return ContextMean.apply(weight, context=ids, padding_idx=0, exact=exact)
+        return context_mean(weight, ids, exact=exact)
 
     out, dev_out, (host_grad,), (dev_grad,), counts = _host_and_device(fake, counts, fn, [w], gy)
     assert counts.syncs == 0, counts.names
@@ -263,7 +268,7 @@ def test_context_mean_device_path_matches_host_path_without_syncs(fake_gpu, exac
 
 
 @NO_CUPY
-def test_negative_sampling_and_row_gather_device_paths_match_host_without_syncs(fake_gpu):
+def test_negative_sampling_and_embedding_device_paths_match_host_without_syncs(fake_gpu):
     """Skip-gram's ops on fake CuPy: same loss and gradients as the host path, dense tables, no sync."""
     fake, counts = fake_gpu
     rng = np.random.default_rng(4)
@@ -273,7 +278,7 @@ def test_negative_sampling_and_row_gather_device_paths_match_host_without_syncs(
 
     def fn(a, b, xp):
         put = (lambda x: x) if xp is np else fake.asarray
-        hidden = RowGather.apply(a, ids=put(context))
+        hidden = F.embedding(put(context), a, sparse=True)
         return NegativeSampling.apply(hidden, b, targets=put(center), negatives=put(negatives), scale=1.0)
 
     out, dev_out, host_grads, dev_grads, counts = _host_and_device(fake, counts, fn, [w_in, w_out], np.array(1.0))
@@ -294,7 +299,7 @@ def _bag_gradient(ids, weights, x, num_rows):
 def test_bag_kernels_fall_back_when_cupy_cannot_build_them(fake_gpu, monkeypatch, caplog):
     """A kernel that fails to compile is logged once; the fallback gives the same numbers."""
     fake, counts = fake_gpu
-    from jingu.sparse import weighted_row_sum  # noqa: PLC0415
+    from jingu.kernels import bag_sum  # noqa: PLC0415
 
     rng = np.random.default_rng(5)
     table, ids = rng.normal(size=(6, 3)), rng.integers(0, 6, size=(4, 2))
@@ -308,11 +313,11 @@ def test_bag_kernels_fall_back_when_cupy_cannot_build_them(fake_gpu, monkeypatch
 
     monkeypatch.setattr(fake, "FUSED", {**fake.FUSED, "jingu_bag_sum": broken, "jingu_bag_scatter": broken})
     for _ in range(2):
-        got_sum = weighted_row_sum(fake.asarray(table), fake.asarray(ids), fake.asarray(weights))
+        got_sum = bag_sum(fake.asarray(table), fake.asarray(ids), fake.asarray(weights), slots=2)
         got_scatter = _bag_gradient(fake.asarray(ids), fake.asarray(weights), fake.asarray(x), 6)
         np.testing.assert_allclose(np.asarray(got_sum), expected_sum, rtol=1e-12)
         np.testing.assert_allclose(np.asarray(got_scatter), expected_scatter, rtol=1e-12)
     assert sum("does not compile" in r.message for r in caplog.records) == 2  # once per kernel
     # The NumPy path of both gives the same numbers.
-    np.testing.assert_allclose(weighted_row_sum(table, ids, weights), expected_sum, rtol=1e-12)
+    np.testing.assert_allclose(bag_sum(table, ids, weights, slots=2), expected_sum, rtol=1e-12)
     np.testing.assert_allclose(_bag_gradient(ids, weights, x, 6), expected_scatter, rtol=1e-12)

@@ -16,7 +16,7 @@ import pytest
 
 from jingu import cuda
 from w2v.errors import UserError
-from w2v.train import LOSS_READ_EVERY, TrainingDiverged, _train_epoch
+from w2v.training.loop import LOSS_READ_EVERY, Epochs, TrainingDiverged
 from w2v.training import sampling
 from w2v.training.batches import PairsDataset, epoch_batches
 from w2v.vocab import load_vocab
@@ -55,7 +55,7 @@ def corpus(zipf_pairs) -> dict:
     root = zipf_pairs
     vocab = load_vocab(root / "vocab.tsv")
     return {"root": root, "keep": sampling.keep_probabilities(vocab.counts, 1e-2),
-            "table": sampling.negative_table(vocab.counts, 0.75), "tokens": int(vocab.counts.sum())}
+            "table": sampling.unigram_table(vocab.counts, 0.75), "tokens": int(vocab.counts.sum())}
 
 
 def _source(corpus, model, **kwargs) -> PairsDataset:
@@ -188,8 +188,8 @@ def _cfg(**kw) -> dict:
 
 def test_gpu_epoch_reads_the_loss_once_per_n_batches(corpus, gpu):
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
-    record = _train_epoch(_StubNet(2.0), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, 0,
-                          corpus["tokens"], GPU)
+    record = Epochs(_StubNet(2.0), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, corpus["tokens"],
+                    GPU).run(0)
     assert record["batches"] > 2 * LOSS_READ_EVERY
     assert record["loss"] == pytest.approx(2.0)
     assert gpu.syncs == math.ceil(record["batches"] / LOSS_READ_EVERY)
@@ -199,8 +199,8 @@ def test_gpu_epoch_reads_the_loss_once_per_n_batches(corpus, gpu):
 def test_gpu_epoch_nan_guard(corpus, gpu):
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
     with pytest.raises(TrainingDiverged, match="epoch 2"):
-        _train_epoch(_StubNet(float("nan")), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, 1,
-                     corpus["tokens"], GPU)
+        Epochs(_StubNet(float("nan")), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, corpus["tokens"],
+               GPU).run(1)
 
 
 def test_streamed_and_device_cached_pairs_give_the_same_batches(corpus, gpu):

@@ -49,9 +49,9 @@ def test_window_sizes_cover_one_to_window_uniformly():
     assert counts[1:].min() > 0.18 * 50_000
 
 
-def test_negative_table_follows_unigram_power_and_never_draws_padding():
+def test_unigram_table_follows_unigram_power_and_never_draws_padding():
     counts = np.array([0, 800, 100, 100, 1])
-    table = sampling.negative_table(counts, 0.75)
+    table = sampling.unigram_table(counts, 0.75)
     draws = sampling.draw_negatives(table, sampling.negative_key(0, 0), 0, (200_000,))
     assert draws.min() >= 1
     freq = np.bincount(draws, minlength=5)[1:] / draws.shape[0]

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import w2v.train as train_mod
+import w2v.training.loop as loop_mod
 from w2v.pairs import read_pairs_metadata, write_pairs
 from w2v.train import train
 from w2v.training import sampling
@@ -31,7 +32,7 @@ class Recorder:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.epochs: list[list[tuple]] = []
         self.lrs: list[float] = []
-        real_batches, real_optimizer = train_mod.epoch_batches, train_mod.make_optimizer
+        real_batches, real_optimizer = loop_mod.epoch_batches, train_mod.make_optimizer
 
         def batches(*args, **kwargs):
             record: list[tuple] = []
@@ -52,7 +53,7 @@ class Recorder:
             opt.step = spied_step
             return opt
 
-        monkeypatch.setattr(train_mod, "epoch_batches", batches)
+        monkeypatch.setattr(loop_mod, "epoch_batches", batches)
         monkeypatch.setattr(train_mod, "make_optimizer", optimizer)
 
     def examples(self, epoch: int) -> Counter:

@@ -1,6 +1,6 @@
 """Row-sparse gradients and the fast scatter-adds behind them.
 
-An embedding lookup touches a few rows of a large table, so its gradient is kept as a
+An embedding lookup touches a few rows of a large weight matrix, so its gradient is kept as a
 ``RowSparse``: a list of row contributions, added up only when something needs them. Each part
 says "entry k adds ``weights[k] * x[b]`` to row ``ids[k]``", where b is the example entry k belongs
 to (entries of example b are ``indptr[b]:indptr[b+1]``, or ``b*slots:(b+1)*slots`` for a fixed
@@ -8,110 +8,18 @@ number of slots). ``RowSparse(indices, values, shape)`` is the plain case (one e
 row, weight 1); an embedding bag's gradient is the general case, with no ``(entries, dim)``
 temporary.
 
-One primitive does every scatter: the transpose of that (examples x rows) sparse matrix times
-``x``, accumulated into a destination. On the CPU it is SciPy's compiled CSC kernel called
-directly (about 60 ns per index here, against 800-930 ns for ``np.add.at``); on CuPy an atomic
-scatter kernel (no sort, no host sync). The destination may be the parameter itself:
-``add_to(table, -lr)`` is a whole SGD step, with no unique rows, gather or write-back.
+Every scatter is ``jingu.kernels.bag_scatter`` (SciPy's compiled CSC kernel on the CPU, an
+atomic CuPy kernel on a GPU), accumulated into a destination that may be the parameter itself:
+``add_to(weight, -lr)`` is a whole SGD step, with no unique rows, gather or write-back.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 
-from jingu import cuda
-
-try:  # SciPy's compiled kernels behind `csr_matrix @ dense`; private, so the public API is the fallback
-    from scipy.sparse import _sparsetools as _kernels
-except ImportError:  # pragma: no cover - a SciPy without the module
-    _kernels = None
-
-logger = logging.getLogger(__name__)
-
-# Embedding-bag kernels for CuPy (PyTorch's embedding_bag with per-sample weights), with S slots
-# per example: entry e belongs to example e / S. Zero weights are skipped, so padding slots cost
-# no memory traffic and no atomics on the padding row. The scatter adds alpha * weight * x, or
-# alpha * x when `weighted` is 0 (then `weights` is not read).
-_BAG_SUM = (
-    "raw T table, raw I ids, raw T weights, int64 slots, int64 dim",
-    "T y",
-    """
-    const long long b = i / dim, j = i - b * dim;
-    T acc = 0;
-    for (long long e = b * slots; e < (b + 1) * slots; ++e) {
-        const T we = weights[e];
-        if (we != (T)0) acc += we * table[(long long)ids[e] * dim + j];
-    }
-    y = acc;
-    """,
-)
-_BAG_SCATTER = (
-    "raw I ids, raw T weights, raw T x, int64 slots, int64 dim, int32 weighted, float64 alpha",
-    "raw T out",
-    """
-    const long long e = i / dim;  // the entry; i and n are CuPy's names
-    const T we = (T)alpha * (weighted ? weights[e] : (T)1);
-    if (we != (T)0) {
-        const long long j = i - e * dim;
-        atomicAdd(&out[(long long)ids[e] * dim + j], we * x[(e / slots) * dim + j]);
-    }
-    """,
-)
-
-
-def _contiguous(a: Any) -> Any:
-    return a if a.flags.c_contiguous else cuda.get_array_module(a).ascontiguousarray(a)
-
-
-def _host_kernel_ok(*arrays: Any) -> bool:
-    """SciPy's CSR/CSC kernels take these: float32/float64 of one dtype, C-contiguous outputs."""
-    if _kernels is None or any(type(a) is not np.ndarray for a in arrays):
-        return False
-    return arrays[0].dtype in (np.float32, np.float64) and all(a.dtype == arrays[0].dtype for a in arrays)
-
-
-def _index32(a: Any) -> Any:
-    return a if a.dtype == np.int32 else a.astype(np.int32)
-
-
-def _slot_indptr(xp: Any, n_examples: int, slots: int) -> Any:
-    return xp.arange(0, n_examples * slots + 1, slots, dtype=xp.int32)
-
-
-def weighted_row_sum(table: Any, ids: Any, weights: Any, indptr: Any = None) -> Any:
-    """``(B, d)``: row b is ``sum_k weights[k] * table[ids[k]]`` over the entries k of example b (a
-    weighted embedding bag).
-
-    ``ids`` and ``weights`` are ``(B, S)`` (S entries per example) or, with CSR row pointers
-    ``indptr`` of length B + 1, flat. CPU: SciPy's CSR kernel; CuPy: one kernel with no
-    ``(B, S, d)`` temporary (zero weights skipped).
-    """
-    xp = cuda.get_array_module(table)
-    dim = table.shape[1]
-    if indptr is None:
-        if ids.ndim != 2 or weights.shape != ids.shape:
-            raise ValueError(f"ids and weights must both be (B, S), got {ids.shape} and {weights.shape}")
-        n, slots = ids.shape
-        if xp is not np and table.dtype.char in "fd" and weights.dtype == table.dtype:
-            out = xp.empty((n, dim), dtype=table.dtype)
-            args = (_contiguous(table), _contiguous(ids), _contiguous(weights), slots, dim, out)
-            if cuda.run_kernel("bag_sum", _BAG_SUM, *args) is not None:
-                return out
-        if xp is not np:
-            return xp.matmul(weights[:, None, :], xp.take(table, ids, axis=0))[:, 0]
-        indptr = _slot_indptr(xp, n, slots)
-    n = indptr.shape[0] - 1
-    ids, weights = ids.reshape(-1), weights.reshape(-1)
-    if xp is np and _host_kernel_ok(table, weights):
-        out = np.zeros((n, dim), dtype=table.dtype)
-        _kernels.csr_matvecs(n, table.shape[0], dim, _index32(indptr), _index32(ids), weights,
-                             _contiguous(table).reshape(-1), out.reshape(-1))
-        return out
-    sp = cuda.get_sparse_module(xp)
-    return xp.asarray(sp.csr_matrix((weights, ids, indptr), shape=(n, table.shape[0])) @ table)
+from jingu import cuda, kernels
 
 
 class _Part:
@@ -131,46 +39,17 @@ class _Part:
         """True when ``x`` holds one row per entry, weight 1 (``x`` is then the values)."""
         return self.weights is None and self.slots == 1 and self.indptr is None
 
-    def example_of_entries(self) -> Any:
-        xp = cuda.get_array_module(self.x)
-        n = len(self)
-        if self.indptr is None:
-            return xp.arange(n) // self.slots if self.slots > 1 else None
-        if xp is np:
-            return np.repeat(np.arange(self.indptr.shape[0] - 1), np.diff(self.indptr))
-        return xp.searchsorted(self.indptr, xp.arange(n), side="right") - 1  # CuPy's repeat takes no counts array
-
     def values(self) -> Any:
         """The ``(entries, width)`` rows this part adds (materialized)."""
-        b = self.example_of_entries()
-        rows = self.x if b is None else self.x[b]
+        if self.indptr is None and self.slots == 1:
+            rows = self.x
+        else:
+            rows = self.x[kernels.bag_of_entries(len(self), self.indptr, self.slots, cuda.get_array_module(self.x))]
         return rows if self.weights is None else rows * self.weights[:, None]
 
     def scatter(self, out: Any, rows: Any, alpha: float = 1.0) -> None:
         """``out[rows[k]] += alpha * weights[k] * x[b]`` for every entry k (rows may repeat), in place."""
-        xp = cuda.get_array_module(out)
-        n, dim = len(self), out.shape[1]
-        weights = self.weights
-        if xp is np:
-            data = np.full(n, alpha, dtype=out.dtype) if weights is None else (
-                weights * out.dtype.type(alpha) if alpha != 1 else weights)
-            indptr = self.indptr if self.indptr is not None else _slot_indptr(np, self.x.shape[0], self.slots)
-            if _host_kernel_ok(out, data, self.x) and out.flags.c_contiguous:
-                _kernels.csc_matvecs(out.shape[0], self.x.shape[0], dim, _index32(indptr), _index32(rows), data,
-                                     _contiguous(self.x).reshape(-1), out.reshape(-1))
-                return
-            sp = cuda.get_sparse_module(np)
-            out += sp.csc_matrix((data, rows, indptr), shape=(out.shape[0], self.x.shape[0])) @ self.x
-            return
-        weights_ok = weights is None or weights.dtype == out.dtype
-        if self.indptr is None and out.dtype.char in "fd" and self.x.dtype == out.dtype and weights_ok:
-            x = _contiguous(self.x)
-            w = x if weights is None else _contiguous(weights)  # unread when unweighted
-            args = (_contiguous(rows), w, x, self.slots, dim, int(weights is not None), float(alpha), out)
-            if cuda.run_kernel("bag_scatter", _BAG_SCATTER, *args, size=n * dim) is not None:
-                return
-        values = self.values()
-        xp.add.at(out, rows, values * alpha if alpha != 1 else values)  # CuPy: an atomic scatter kernel
+        kernels.bag_scatter(out, rows, self.x, self.weights, self.indptr, self.slots, alpha)
 
     def map(self, fn: Any) -> "_Part":
         """The same part with ``fn`` applied to each of its arrays (device moves, dtype casts)."""
@@ -195,8 +74,8 @@ def scatter_add_rows(indices: Any, values: Any, num_rows: int) -> Any:
 def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
     """Sorted unique ``rows`` and, per entry, the position of its row among them.
 
-    On the CPU a lookup table over the ``num_rows`` rows (O(rows + n)) replaces ``np.unique``'s sort
-    when the table is not much larger than the batch.
+    On the CPU a position lookup over the ``num_rows`` rows (O(rows + n)) replaces ``np.unique``'s
+    sort when ``num_rows`` is not much larger than the batch.
     """
     xp = cuda.get_array_module(rows)
     rows = rows.reshape(-1)
@@ -212,7 +91,7 @@ def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
 
 
 class RowSparse:
-    """A gradient for a ``shape`` table that is zero except for some rows, kept as lazy parts.
+    """A gradient for a ``shape`` array that is zero except for some rows, kept as lazy parts.
 
     ``RowSparse(indices, values, shape)``: ``values[i]`` is added to row ``indices[i]`` (rows may
     repeat). ``RowSparse.product(...)`` holds an embedding bag's gradient without building its
@@ -241,7 +120,7 @@ class RowSparse:
         cls, ids: Any, x: Any, shape: tuple[int, ...], weights: Any = None, slots: int = 1, indptr: Any = None
     ) -> "RowSparse":
         """Entry k adds ``weights[k] * x[b]`` to row ``ids[k]`` (``ids``, ``weights`` flat; b as in
-        the module docstring): the gradient of ``weighted_row_sum`` with ``x`` its output gradient."""
+        the module docstring): the gradient of ``kernels.bag_sum`` with ``x`` its output gradient."""
         shape = tuple(int(s) for s in shape)
         if x.ndim != 2 or x.shape[1] != int(np.prod(shape[1:])):
             raise ValueError(f"x must be (examples, {int(np.prod(shape[1:]))}), got {x.shape}")
@@ -320,7 +199,7 @@ class RowSparse:
         """``dense += alpha * self`` in place (``dense`` a C-contiguous array of this shape).
 
         With ``dense`` the parameter and ``alpha = -lr`` this is an SGD step: each part is one
-        scatter kernel straight into the table.
+        scatter kernel straight into the parameter.
         """
         if tuple(dense.shape) != self.shape:
             raise ValueError(f"cannot add RowSparse of shape {self.shape} to an array of shape {tuple(dense.shape)}")

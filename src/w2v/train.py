@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 import jingu
 from w2v.config import check_train_settings, train_defaults
@@ -27,10 +24,10 @@ from w2v.io import atomic_open
 from w2v.models import build_model
 from w2v.pairs import read_dataset_metadata
 from w2v.training import sampling
-from w2v.training.batches import PairsDataset, epoch_batches, prefetch
+from w2v.training.batches import PairsDataset
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
+from w2v.training.loop import Epochs, TrainingDiverged  # noqa: F401 - raised by train(), importable from here
 from w2v.training.optim import RowAdagrad
-from w2v.training.parallel import SplitStep
 from w2v.vectors import KeyedVectors
 from w2v.vocab import load_vocab
 
@@ -42,11 +39,6 @@ MODELS = ("cbow", "skipgram")
 DEFAULTS: dict[str, Any] = train_defaults()
 
 
-# Batch parts smaller than this run slower in threads than in one (measured: batch 4,096 in two
-# parts was 10% slower, batch 16,384 in two parts 1.25x faster).
-MIN_SPLIT = 4096
-# On a GPU the summed loss stays on the device and is read (one sync) every this many batches.
-LOSS_READ_EVERY = 50
 
 
 def make_optimizer(name: str, params: Any, lr: float) -> jingu.optim.Optimizer:
@@ -54,29 +46,6 @@ def make_optimizer(name: str, params: Any, lr: float) -> jingu.optim.Optimizer:
     if name == "adagrad":
         return RowAdagrad(params, lr=lr)
     return jingu.optim.SGD(params, lr=lr)
-
-
-class TrainingDiverged(UserError):
-    """The loss became NaN or infinite."""
-
-
-def keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory instead of handing it back to the OS after every batch.
-
-    Each batch allocates and frees arrays of a few MB; by default glibc maps and unmaps them, and
-    the page faults of touching fresh pages dominated a training step on our VMs (5x slower
-    sparse updates, measured). No-op where mallopt is unavailable.
-    """
-    try:
-        import ctypes  # noqa: PLC0415
-        import ctypes.util  # noqa: PLC0415
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap
-        libc.mallopt(-3, 1 << 28)  # M_MMAP_THRESHOLD: serve blocks under 256 MiB from the heap
-        libc.mallopt(-2, 64 << 20)  # M_TOP_PAD: grow the heap in 64 MiB steps
-    except (OSError, AttributeError):
-        log.debug("mallopt unavailable; training with the default allocator settings")
 
 
 def resolve_device(device: str) -> str:
@@ -140,7 +109,6 @@ def train(
     if model not in MODELS:
         raise UserError(f"unknown model {model!r}; expected one of {MODELS}")
     vocab_path = Path(vocab_path)
-    keep_freed_memory()
     cfg = full_settings(settings)
     vocab, meta, files = _check_inputs(model, pairs, vocab_path)
     window, seed = meta["window"], int(cfg["seed"])
@@ -151,7 +119,7 @@ def train(
 
     # Both live on the training device for the whole run (the masks and draws are made there).
     keep_prob = jingu.cuda.to_device(sampling.keep_probabilities(vocab.counts, cfg["sample"]), dev)
-    table = jingu.cuda.to_device(sampling.negative_table(vocab.counts, cfg["ns_exponent"]), dev)
+    unigram = jingu.cuda.to_device(sampling.unigram_table(vocab.counts, cfg["ns_exponent"]), dev)
     net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]))
     opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
     history = {
@@ -174,26 +142,31 @@ def train(
             log.info("resuming %s from %s after epoch %d of %d", model, checkpoint_path, start, cfg["epochs"])
 
     end = cfg["epochs"] if stop_after is None else min(cfg["epochs"], start + stop_after)
-    for epoch in range(start, end):
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the NaN guard
-            record = _train_epoch(net, opt, source, cfg, keep_prob, table, seed, epoch, meta["n_tokens"], dev)
-        history["epochs"].append(record)
-        log.info(
-            "%s epoch %d/%d: loss %.4f, alpha %.5f, %.0f words/s, %.1f s",
-            model, epoch + 1, cfg["epochs"], record["loss"], record["alpha"], record["words_per_sec"], record["seconds"],
-        )
-        if checkpoint_path is not None:
-            save_checkpoint(
-                checkpoint_path,
-                {
-                    "fingerprint": fp,
-                    "epoch": epoch + 1,
-                    "model": net.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "history": history["epochs"],
-                    "rng": {"seed": seed, "next_epoch": epoch + 1},
-                },
+    epochs = Epochs(net, opt, source, cfg, keep_prob, unigram, seed, meta["n_tokens"], dev)
+    try:
+        for epoch in range(start, end):
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the NaN guard
+                record = epochs.run(epoch)
+            history["epochs"].append(record)
+            log.info(
+                "%s epoch %d/%d: loss %.4f, alpha %.5f, %.0f words/s, %.1f s",
+                model, epoch + 1, cfg["epochs"], record["loss"], record["alpha"], record["words_per_sec"],
+                record["seconds"],
             )
+            if checkpoint_path is not None:  # every worker has finished the epoch
+                save_checkpoint(
+                    checkpoint_path,
+                    {
+                        "fingerprint": fp,
+                        "epoch": epoch + 1,
+                        "model": net.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "history": history["epochs"],
+                        "rng": {"seed": seed, "next_epoch": epoch + 1},
+                    },
+                )
+    finally:
+        epochs.close()
     if len(history["epochs"]) < cfg["epochs"]:
         return history
 
@@ -208,89 +181,6 @@ def train(
     if checkpoint_path is not None:
         Path(checkpoint_path).unlink(missing_ok=True)
     return history
-
-
-def _train_epoch(
-    net: Any, opt: Any, source: PairsDataset, cfg: dict, keep_prob: Any, table: Any,
-    seed: int, epoch: int, n_tokens: int, device: str,
-) -> dict:
-    """One pass over the pairs; returns the epoch's history record. Raises TrainingDiverged on NaN/inf.
-
-    On a GPU a batch is device slices plus the model step: the loss is summed on the device and
-    read every `LOSS_READ_EVERY` batches and at the end of the epoch (the NaN guard's check).
-    """
-    alpha, min_alpha, epochs = cfg["alpha"], cfg["min_alpha"], cfg["epochs"]
-    total_rows = source.num_rows * epochs
-    done_rows = float(source.num_rows * epoch)
-    negative = cfg["negative"] if cfg["loss"] == "negative" else 0
-    shared = cfg["shared_negatives"]
-    scale = negative / shared if shared else 1.0
-    on_gpu = device != "cpu"
-    group = opt.param_groups[0]
-    loss_sum, examples, batches = 0.0, 0, 0
-    device_loss = None  # GPU: the summed loss of the batches since the last read, on the device
-    lr = alpha
-    t0 = time.perf_counter()
-    bar = tqdm(total=source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row", disable=None, leave=False)
-    stream = epoch_batches(
-        source, keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], table, negative, shared, device
-    )
-    if not on_gpu:
-        stream = prefetch(stream)  # masking, shuffling and draws overlap the training step
-    split = None
-    if not on_gpu and cfg["workers"] > 1 and cfg["loss"] == "negative":
-        split = SplitStep(net, cfg["workers"])  # forward/backward of batch parts in threads
-    for batch in stream:
-        lr = max(min_alpha, alpha - (alpha - min_alpha) * done_rows / total_rows)
-        group["lr"] = lr
-        n = batch.center.shape[0]
-        negs = batch.negatives
-        if split is not None and n >= MIN_SPLIT * split.workers:
-            loss_sum += split(batch.center, batch.context, negs, scale)
-        else:
-            loss = net(batch.center, batch.context, negs, scale)
-            loss.backward()
-            if on_gpu:
-                device_loss = loss.data if device_loss is None else device_loss + loss.data
-            else:
-                loss_sum += float(loss.data)
-        opt.step()
-        opt.zero_grad()
-        examples += n
-        batches += 1
-        if device_loss is not None and batches % LOSS_READ_EVERY == 0:
-            loss_sum += float(device_loss)  # the one device->host sync of these batches
-            device_loss = None
-        if not math.isfinite(loss_sum):
-            break
-        done_rows += batch.progress
-        bar.update(batch.progress)
-        if batches % LOSS_READ_EVERY == 0:
-            elapsed = time.perf_counter() - t0
-            bar.set_postfix(loss=f"{loss_sum / max(examples, 1):.3f}", wps=f"{n_tokens * bar.n / source.num_rows / elapsed:.0f}")
-    if split is not None:
-        split.close()
-    if device_loss is not None:
-        loss_sum += float(device_loss)  # also waits for the epoch's last step
-    if on_gpu:
-        jingu.cuda.synchronize()
-    seconds = time.perf_counter() - t0
-    bar.close()
-    if not math.isfinite(loss_sum):
-        raise TrainingDiverged(
-            f"training diverged in epoch {epoch + 1}: the loss became {loss_sum}; lower train.alpha "
-            f"(now {alpha}) in config/config.yaml, e.g. to {alpha / 2:g}, or use a smaller batch_size; "
-            "no vectors were written"
-        )
-    return {
-        "epoch": epoch + 1,
-        "loss": loss_sum / max(examples, 1),
-        "alpha": lr,
-        "words_per_sec": n_tokens / seconds if seconds > 0 else None,
-        "seconds": seconds,
-        "examples": examples,
-        "batches": batches,
-    }
 
 
 def write_vectors(path: str | Path, tokens: list[str], vectors: np.ndarray) -> None:

@@ -27,7 +27,8 @@ from w2v.io import atomic_open, decode_text, read_input_bytes
 
 log = logging.getLogger(__name__)
 
-PAD = "<pad>"
+PAD_TOKEN = "<pad>"  # the token of row 0
+PAD_ID = 0  # the id of padding: row 0 of the vocabulary and of both embedding matrices
 HEADER = "id\ttoken\tcount"
 
 
@@ -70,7 +71,7 @@ def vocab_from_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int 
         kept = kept.slice(0, max_vocab_size)
     tokens = kept["token"].to_pylist()
     counts = kept["count"].to_numpy()
-    return Vocabulary([PAD, *tokens], np.concatenate([[0], counts]).astype(np.int64))
+    return Vocabulary([PAD_TOKEN, *tokens], np.concatenate([[0], counts]).astype(np.int64))
 
 
 def format_vocab(vocab: Vocabulary) -> bytes:
@@ -165,8 +166,8 @@ def load_vocab(path: str | os.PathLike) -> Vocabulary:
         if id_ != expected:
             raise UserError(f"{path}, line {lineno}: ids must be contiguous from 0, expected {expected}, got {id_}; {redo}")
         if expected == 0:
-            if token != PAD or count != 0:
-                raise UserError(f"{path}, line {lineno}: row 0 must be '{PAD}' with count 0, got {line!r}; {redo}")
+            if token != PAD_TOKEN or count != 0:
+                raise UserError(f"{path}, line {lineno}: row 0 must be '{PAD_TOKEN}' with count 0, got {line!r}; {redo}")
         else:
             if not token or token != token.strip() or any(ch.isspace() for ch in token):
                 raise UserError(f"{path}, line {lineno}: empty token or token with whitespace; {redo}")

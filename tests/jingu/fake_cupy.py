@@ -186,7 +186,8 @@ def _module_getattr(name: str) -> Any:
 
 
 def _bag_sum(table: np.ndarray, ids: np.ndarray, weights: np.ndarray, slots: int, dim: int, y: np.ndarray) -> None:
-    y[...] = np.matmul(weights[:, None, :], table[ids])[:, 0]
+    # the kernel reads `ids` and `weights` as raw flat arrays, `slots` entries a bag
+    y[...] = np.matmul(weights.reshape(-1, 1, slots), table[ids.reshape(-1, slots)])[:, 0]
 
 
 def _bag_scatter(ids: np.ndarray, weights: np.ndarray, x: np.ndarray, slots: int, dim: int, weighted: int,

@@ -43,7 +43,7 @@ def test_scatter_add_rows_matches_add_at(rng: np.random.Generator) -> None:
 @pytest.mark.parametrize("id_dtype", [np.int32, np.int64])
 def test_weighted_bag_sum_and_scatter(device: str, dtype: Any, id_dtype: Any, rng: np.random.Generator) -> None:
     """The embedding-bag primitives (one CUDA kernel each on a GPU) against a loop; zero weights add nothing."""
-    from jingu.sparse import weighted_row_sum
+    from jingu.kernels import bag_sum
 
     table = rng.normal(size=(9, 5)).astype(dtype)
     ids = rng.integers(0, 9, size=(40, 3)).astype(id_dtype)
@@ -58,12 +58,34 @@ def test_weighted_bag_sum_and_scatter(device: str, dtype: Any, id_dtype: Any, rn
             expected_sum[b] += weights[b, s] * table[ids[b, s]]
             expected_scatter[ids[b, s]] += weights[b, s] * x[b]
     put = lambda a: jingu.cuda.to_device(a, device)  # noqa: E731
-    got_sum = weighted_row_sum(put(table), put(ids), put(weights))
+    got_sum = bag_sum(put(table), put(ids), put(weights), slots=3)
     got_scatter = RowSparse.product(put(ids).reshape(-1), put(x), (9, 5), weights=put(weights).reshape(-1), slots=3).to_dense()
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert got_sum.dtype == dtype and got_scatter.dtype == dtype
     np.testing.assert_allclose(jingu.cuda.as_numpy(got_sum), expected_sum, rtol=tol, atol=tol)
     np.testing.assert_allclose(jingu.cuda.as_numpy(got_scatter), expected_scatter, rtol=tol, atol=tol)
+
+
+def test_bag_kernels_in_csr_layout(device: str, rng: np.random.Generator) -> None:
+    """Bags of different sizes (one empty) given by row pointers: sum and scatter against a loop."""
+    from jingu.kernels import bag_scatter, bag_sum
+
+    weight = rng.normal(size=(6, 4))
+    indptr = np.array([0, 2, 2, 5, 6])
+    ids = rng.integers(0, 6, size=6)
+    entry_weights = rng.normal(size=6)
+    x = rng.normal(size=(4, 4))
+    expected_sum, expected_scatter = np.zeros((4, 4)), np.zeros((6, 4))
+    for b in range(4):
+        for e in range(indptr[b], indptr[b + 1]):
+            expected_sum[b] += entry_weights[e] * weight[ids[e]]
+            expected_scatter[ids[e]] += -0.5 * entry_weights[e] * x[b]
+    put = lambda a: jingu.cuda.to_device(a, device)  # noqa: E731
+    got_sum = bag_sum(put(weight), put(ids), put(entry_weights), indptr=put(indptr))
+    out = put(np.zeros((6, 4)))
+    bag_scatter(out, put(ids), put(x), put(entry_weights), indptr=put(indptr), alpha=-0.5)
+    np.testing.assert_allclose(jingu.cuda.as_numpy(got_sum), expected_sum, rtol=1e-12)
+    np.testing.assert_allclose(jingu.cuda.as_numpy(out), expected_scatter, rtol=1e-12)
 
 
 def test_rowsparse_coalesce_add_dense(device: str, rng: np.random.Generator) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 import jingu
 from jingu import cuda
-from jingu.sparse import RowSparse, weighted_row_sum
+from jingu.kernels import bag_sum
+from jingu.sparse import RowSparse
 
 NO_CUPY = pytest.mark.skipif(
     importlib.util.find_spec("cupy") is not None, reason="CuPy is installed: the GPU tests cover its path"
@@ -33,7 +34,7 @@ def _bag_sum_and_scatter(xp_asarray) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(3)
     table, ids = rng.normal(size=(6, 3)), rng.integers(0, 6, size=(4, 2))
     weights, x = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
-    summed = weighted_row_sum(xp_asarray(table), xp_asarray(ids), xp_asarray(weights))
+    summed = bag_sum(xp_asarray(table), xp_asarray(ids), xp_asarray(weights), slots=ids.shape[1])
     grad = RowSparse.product(xp_asarray(ids.reshape(-1)), xp_asarray(x), (6, 3),
                              weights=xp_asarray(weights.reshape(-1)), slots=2)
     return cuda.as_numpy(summed), cuda.as_numpy(grad.to_dense())

@@ -15,9 +15,8 @@ rule train:
     params:
         settings=lambda wildcards: train_settings(wildcards.model),
         checkpoint="results/checkpoints/{model}.npz",
-    # The main thread trains while a second one prepares batches (and, with large batches, the
-    # batch parts run in train.workers threads); BLAS stays single-threaded (small products).
-    threads: 2
+    # train.workers processes train on the CPU (Hogwild); BLAS stays single-threaded (small products).
+    threads: lambda wildcards: json.loads(train_settings(wildcards.model)).get("workers", 1)
     resources:
         # A hint for schedulers (e.g. `--resources gpu=1`): only an explicit cuda device claims a GPU.
         gpu=1 if config["train"]["device"] == "cuda" else 0,

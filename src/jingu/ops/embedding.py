@@ -1,19 +1,19 @@
-"""Embedding lookups: ``embedding`` (rows of a table) and ``embedding_bag`` (sums/means of rows).
+"""Embedding lookups: ``embedding`` (rows of a weight matrix) and ``embedding_bag`` (sums/means of rows).
 
 Their weight gradient is a ``RowSparse`` when ``sparse=True`` (only the touched rows), else a dense
-table built with a sparse-matrix scatter-add. ``embedding_bag`` is one CSR (batch x vocab) matrix
-times the table, so forward and backward are single sparse products.
+array built with one scatter-add. ``embedding_bag``'s forward and backward are one bag kernel each
+(``jingu.kernels``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from jingu import cuda
+from jingu import cuda, kernels
 from jingu.autograd import Function
-from jingu.cuda import get_array_module, get_sparse_module
+from jingu.cuda import get_array_module
 from jingu.sparse import RowSparse, scatter_add_rows
 
 
@@ -32,7 +32,7 @@ def _check_indices(indices: Any, num_rows: int, what: str) -> None:
     low, high = int(indices.min()), int(indices.max())
     if low < 0 or high >= num_rows:
         raise IndexError(
-            f"{what}: index out of range: indices span [{low}, {high}] but the table has {num_rows} rows"
+            f"{what}: index out of range: indices span [{low}, {high}] but the weight has {num_rows} rows"
         )
 
 
@@ -55,55 +55,69 @@ class Embedding(Function):
         return scatter_add_rows(flat_idx, values, shape[0])
 
 
-def bag_matrix(
-    indices: Any,
-    num_rows: int,
-    offsets: Any = None,
-    mode: str = "mean",
-    padding_idx: Any = None,
-    per_sample_weights: Any = None,
-    dtype: Any = np.float32,
-) -> Any:
-    """The CSR (bags x num_rows) matrix A with ``A @ weight`` = the bag sums or means."""
+class BagLayout(NamedTuple):
+    """Which rows each bag adds, with which weights: entry e adds ``weights[e] * weight[ids[e]]`` to
+    bag e // ``slots`` (``indptr`` None) or to the bag b with ``indptr[b] <= e < indptr[b + 1]``."""
+
+    ids: Any
+    weights: Any
+    indptr: Any
+    slots: int
+
+
+def bag_layout(indices: Any, offsets: Any, mode: str, padding_idx: Any, per_sample_weights: Any, dtype: Any) -> BagLayout:
+    """The entries of each bag, the mean's 1/count and the per-sample weights folded into one weight.
+
+    On NumPy, padding entries are dropped (a CSR layout: fewer rows to read). On a GPU they stay,
+    weighted zero, so that no mask has to be read back to the host; the kernels skip them.
+    """
     xp = get_array_module(indices)
-    sp = get_sparse_module(xp)
+    flat = indices.reshape(-1)
     if indices.ndim == 2:
-        n_bags, width = indices.shape
-        cols = indices.reshape(-1)
-        indptr = xp.arange(0, n_bags * width + 1, max(width, 1), dtype=xp.int64)
-        if width == 0:
-            indptr = xp.zeros(n_bags + 1, dtype=xp.int64)
+        n_bags, slots = indices.shape
+        indptr = None
     else:
-        cols = indices
-        offsets = xp.asarray(offsets, dtype=xp.int64)
-        indptr = xp.concatenate([offsets, xp.asarray([cols.shape[0]], dtype=xp.int64)])
-        n_bags = offsets.shape[0]
-    data = (
-        xp.ones(cols.shape[0], dtype=dtype)
-        if per_sample_weights is None
-        else per_sample_weights.reshape(-1).astype(dtype, copy=True)
-    )
-    if padding_idx is not None:
-        keep = cols != padding_idx
-        cum = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(keep, dtype=xp.int64)])
-        indptr = cum[indptr]
-        cols, data = cols[keep], data[keep]
-    if mode == "mean":
+        n_bags, slots = offsets.shape[0], 1
+        indptr = xp.concatenate([offsets, xp.asarray([flat.shape[0]], dtype=offsets.dtype)])
+    weights = None if per_sample_weights is None else per_sample_weights.reshape(-1).astype(dtype, copy=False)
+    keep = None if padding_idx is None else flat != padding_idx
+    counts = None  # entries per bag that count for the mean; None: all `slots` of every bag
+    if keep is not None:
+        if indptr is None:
+            counts = xp.count_nonzero(keep.reshape(n_bags, slots), axis=1)
+        else:
+            kept_before = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(keep, dtype=xp.int64)])
+            counts = kept_before[indptr[1:]] - kept_before[indptr[:-1]]
+    elif indptr is not None:
         counts = xp.diff(indptr)
-        scale = 1.0 / xp.maximum(counts, 1).astype(dtype)
-        data = data * scale[bag_of_entries(indptr, cols.shape[0])]
-    index_dtype = xp.int32 if cols.shape[0] < 2**31 - 1 else xp.int64
-    return sp.csr_matrix((data, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n_bags, num_rows))
-
-
-def bag_of_entries(indptr: Any, nnz: int) -> Any:
-    """For each of ``nnz`` entries, the bag (row) it falls in, given CSR row pointers."""
-    xp = get_array_module(indptr)
-    return xp.searchsorted(indptr, xp.arange(nnz), side="right") - 1
+    if keep is not None and xp is np:  # CSR without the padding entries
+        indptr = np.zeros(n_bags + 1, dtype=np.int32 if flat.shape[0] < 2**31 else np.int64)
+        np.cumsum(counts, dtype=indptr.dtype, out=indptr[1:])
+        flat = flat[keep]
+        weights = None if weights is None else weights[keep]
+        if mode == "mean":  # one repeat is cheaper than a per-entry gather here
+            inv = np.repeat((1.0 / np.maximum(counts, 1)).astype(dtype), counts)
+            weights = inv if weights is None else weights * inv
+        return BagLayout(flat, weights, indptr, 1)
+    if keep is not None:  # padding on a GPU: weight zero
+        weights = keep.astype(dtype) if weights is None else weights * keep
+    if mode == "mean":
+        if counts is None:
+            inv = xp.full(flat.shape[0], 1.0 / max(slots, 1), dtype=dtype)
+        else:
+            per_bag = (1.0 / xp.maximum(counts, 1)).astype(dtype)
+            inv = per_bag[kernels.bag_of_entries(flat.shape[0], indptr, slots, xp)]
+        weights = inv if weights is None else weights * inv
+    return BagLayout(flat, weights, indptr, slots)
 
 
 class EmbeddingBag(Function):
-    """Bag reductions of table rows; inputs ``(weight, per_sample_weights or None)``."""
+    """Sums or means of rows of ``weight`` per bag; inputs ``(weight, per_sample_weights or None)``.
+
+    Forward is one ``kernels.bag_sum`` (SciPy's CSR kernel, or one CuPy kernel); the weight's
+    gradient is lazy (``RowSparse.product``: no ``(entries, d)`` array), scattered into a dense
+    array unless ``sparse``.
+    """
 
     def forward(
         self,
@@ -115,27 +129,27 @@ class EmbeddingBag(Function):
         padding_idx: Any = None,
         sparse: bool = False,
     ) -> Any:
-        mat = bag_matrix(indices, weight.shape[0], offsets, mode, padding_idx, per_sample_weights, weight.dtype)
-        self.meta = (mat, weight, indices, offsets, padding_idx, sparse)
-        out = mat @ weight
-        return out if isinstance(out, type(weight)) else get_array_module(weight).asarray(out)
+        layout = bag_layout(indices, offsets, mode, padding_idx, per_sample_weights, weight.dtype)
+        self.meta = (layout, weight if self.needs_input_grad[1] else None, weight.shape, indices, offsets,
+                     padding_idx, sparse)
+        return kernels.bag_sum(weight, layout.ids, layout.weights, layout.indptr, layout.slots)
 
     def backward(self, gy: Any) -> Any:
-        mat, weight, indices, offsets, padding_idx, sparse = self.meta
+        layout, weight, shape, indices, offsets, padding_idx, sparse = self.meta
         xp = get_array_module(gy)
         gw = gpsw = None
         if self.needs_input_grad[0]:
-            if sparse:  # lazy: the optimizer scatters it (SGD straight into the table)
-                gw = RowSparse.product(mat.indices, gy, weight.shape, weights=mat.data, indptr=mat.indptr)
-            else:
-                gw = mat.T @ gy
-        if self.needs_input_grad[1]:
+            gw = RowSparse.product(layout.ids, gy, shape, weights=layout.weights, slots=layout.slots,
+                                   indptr=layout.indptr)
+            if not sparse:
+                gw = gw.to_dense()
+        if self.needs_input_grad[1]:  # d bag / d per_sample_weights[e] = weight[indices[e]] (mode sum)
             flat = indices.reshape(-1)
             if indices.ndim == 2:
-                bag_of = xp.arange(flat.shape[0]) // max(indices.shape[1], 1)
+                bag_of = kernels.bag_of_entries(flat.shape[0], None, max(indices.shape[1], 1), xp)
             else:
-                indptr = xp.concatenate([xp.asarray(offsets, dtype=xp.int64), xp.asarray([flat.shape[0]])])
-                bag_of = bag_of_entries(indptr, flat.shape[0])
+                indptr = xp.concatenate([offsets, xp.asarray([flat.shape[0]], dtype=offsets.dtype)])
+                bag_of = kernels.bag_of_entries(flat.shape[0], indptr, 1, xp)
             gpsw = (weight[flat] * gy[bag_of]).sum(axis=1)
             if padding_idx is not None:
                 gpsw = gpsw * (flat != padding_idx)

@@ -5,8 +5,8 @@ updates and training diverges at batch sizes a GPU needs (measured: CBOW at 16,3
 alpha 0.05 diverges in epoch 1-2). Row-wise Adagrad keeps one accumulator per row (the running
 sum of the row gradient's mean square) and divides the step by its square root, so frequent rows
 take small steps and rare rows large ones. On the CPU sparse gradients are coalesced and touch
-only their rows; on a GPU they are scattered into a dense table first (one kernel, no sort or host
-sync) and the whole table is updated, which gives the same result (untouched rows add zero to
+only their rows; on a GPU they are scattered into a dense array first (one kernel, no sort or host
+sync) and the whole matrix is updated, which gives the same result (untouched rows add zero to
 their accumulator and move by zero).
 """
 
@@ -26,6 +26,16 @@ class RowAdagrad(jingu.optim.Optimizer):
         if lr <= 0 or eps <= 0 or initial_accumulator < 0:
             raise ValueError(f"RowAdagrad needs lr > 0, eps > 0 and initial_accumulator >= 0, got {lr}, {eps}, {initial_accumulator}")
         super().__init__(params, {"lr": lr, "eps": eps, "initial_accumulator": initial_accumulator})
+        for group in self.param_groups:  # made now, so that Hogwild workers can share them
+            for p in group["params"]:
+                self._accumulator(p, group)
+
+    def _accumulator(self, p: Any, group: dict[str, Any]) -> Any:
+        state = self.state.setdefault(p, {})
+        if "sum" not in state:
+            xp = get_array_module(p.data)
+            state["sum"] = xp.full(p.data.shape[0], group["initial_accumulator"], dtype=p.data.dtype)
+        return state["sum"]
 
     def _validate(self, group: dict[str, Any]) -> None:
         jingu.optim.optimizer._check("lr", group["lr"])
@@ -37,10 +47,7 @@ class RowAdagrad(jingu.optim.Optimizer):
                 xp = get_array_module(p.data)
                 if isinstance(g, RowSparse):
                     g = g.coalesce() if xp.__name__ == "numpy" else g.to_dense()
-                state = self.state.setdefault(p, {})
-                if "sum" not in state:
-                    state["sum"] = xp.full(p.data.shape[0], group["initial_accumulator"], dtype=p.data.dtype)
-                acc = state["sum"]
+                acc = self._accumulator(p, group)
                 if isinstance(g, RowSparse):
                     rows, d = g.indices, g.values
                     total = acc[rows] + (d * d).mean(axis=1)

@@ -27,6 +27,7 @@ STREAM_KEEP = 1
 STREAM_WINDOW = 2
 STREAM_SHUFFLE = 3
 STREAM_NEGATIVE = 4
+STREAM_WORKER = 5
 STREAM_PART_ORDER = 6
 
 
@@ -86,7 +87,7 @@ def window_sizes(positions: Any, window: int, seed: int, epoch: int) -> Any:
     return (u * window).astype(xp.int64) + 1
 
 
-def negative_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:
+def unigram_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:
     """word2vec's unigram table: ids laid out in proportion to count ** exponent (padding never).
 
     A uniform index into the table draws a negative in O(1) (a binary search per draw was 20x
@@ -105,7 +106,7 @@ def negative_table(counts: np.ndarray, exponent: float, size: int | None = None)
 
 
 def draw_negatives(table: Any, key: int, start: int, shape: tuple[int, ...]) -> Any:
-    """Ids drawn from a `negative_table` (NumPy or CuPy, the result lives with it), of `shape`.
+    """Ids drawn from a `unigram_table` (NumPy or CuPy, the result lives with it), of `shape`.
 
     Draw i (i = start, start + 1, ... in C order over `shape`) is table[slot(random_bits(i, key))]:
     a pure function of the counter, so any split of an epoch's draws into calls gives the same ids.
@@ -116,6 +117,14 @@ def draw_negatives(table: Any, key: int, start: int, shape: tuple[int, ...]) -> 
     bits = random_bits(xp.arange(start, start + count, dtype=xp.uint64), key)
     slots = ((bits >> xp.uint64(32)) * xp.uint64(table.shape[0])) >> xp.uint64(32)
     return xp.take(table, slots.astype(xp.int64)).reshape(shape)
+
+
+def worker_seed(seed: int, worker: int, workers: int) -> int:
+    """The seed of training worker `worker` of `workers`: `seed` itself when one worker trains, else
+    one seed per worker, so that workers draw unrelated masks, shuffles and negatives."""
+    if not 0 <= worker < workers:
+        raise ValueError(f"worker {worker} is outside 0..{workers - 1}")
+    return seed if workers == 1 else _mix_int(stream_key(seed, 0, STREAM_WORKER) + worker)
 
 
 def negative_key(seed: int, epoch: int) -> int:

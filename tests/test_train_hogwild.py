@@ -1,0 +1,128 @@
+"""Hogwild parts: shared memory, worker processes and their errors, shards of an epoch, worker seeds.
+
+Training with several workers end to end is tested in test_train.py (its synthetic corpus)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+
+from w2v.train import TrainingDiverged
+from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array, to_shared
+from w2v.training.sampling import worker_seed
+
+
+class _Source:
+    model, window = "cbow", 2
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.sizes = sizes
+
+    def chunks(self, min_rows, device="cpu", order=None):
+        start = 0
+        for n in self.sizes:
+            yield {"position": np.arange(start, start + n), "center": np.arange(start, start + n) * 10}
+            start += n
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_worker_slices_split_every_chunk_and_cover_each_row_once(count):
+    source = _Source([7, 1, 0, 12, 4])
+    seen = []
+    for index in range(count):
+        shard = WorkerSlice(source, index, count)
+        assert (shard.model, shard.window) == ("cbow", 2)
+        for chunk in shard.chunks(1):
+            assert chunk["position"].shape[0] > 0
+            np.testing.assert_array_equal(chunk["center"], chunk["position"] * 10)  # columns stay aligned
+            seen.extend(chunk["position"].tolist())
+    assert sorted(seen) == list(range(24))
+    with pytest.raises(ValueError, match="outside"):
+        WorkerSlice(source, count, count)
+
+
+def test_worker_seeds_differ_but_one_worker_keeps_the_seed():
+    assert worker_seed(7, 0, 1) == 7
+    seeds = {worker_seed(7, w, 3) for w in range(3)}
+    assert len(seeds) == 3 and 7 not in seeds
+    assert worker_seed(7, 1, 3) == worker_seed(7, 1, 3)
+
+
+def test_worker_processes_write_into_shared_memory():
+    table = to_shared(np.zeros((3, 4)))
+    pids = shared_array((3,), np.int64)
+
+    def part(index, epoch):
+        table[index] += epoch + 1  # each worker its own row, so no update can be lost
+        pids[index] = os.getpid()
+        return index * 10 + epoch
+
+    pool = WorkerPool(3, part)
+    try:
+        assert pool.run_epoch(0) == [0, 10, 20]
+        assert pool.run_epoch(1) == [1, 11, 21]
+    finally:
+        pool.close()
+    np.testing.assert_array_equal(table, np.full((3, 4), 3.0))
+    assert pids[0] == os.getpid() and len(set(pids.tolist())) == 3  # parts 1 and 2 ran in other processes
+    assert not multiprocessing.active_children()
+
+
+def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
+    import jingu  # noqa: PLC0415
+    from w2v.models import build_model  # noqa: PLC0415
+    from w2v.train import make_optimizer  # noqa: PLC0415
+
+    net = build_model("skipgram", 6, {"vector_size": 3}, generator=np.random.default_rng(0))
+    opt = make_optimizer("adagrad", net.parameters(), 0.1)
+    share_training_state(net, opt)
+    before = net.embed_in.data.copy()
+
+    def part(index, epoch):
+        if index == 1:  # one step in the worker: the parent must see its rows and accumulator move
+            net.embed_in.grad = jingu.RowSparse(np.array([2]), np.ones((1, 3), np.float32), (6, 3))
+            opt.step()
+        return index
+
+    pool = WorkerPool(2, part)
+    try:
+        pool.run_epoch(0)
+    finally:
+        pool.close()
+    assert opt.state[net.embed_in]["sum"][2] == 1.0 and opt.state[net.embed_in]["sum"][3] == 0.0
+    assert np.all(net.embed_in.data[2] < before[2]) and np.all(net.embed_in.data[3] == before[3])
+
+
+def test_worker_errors_reach_the_parent_after_every_part_stopped():
+    done = shared_array((2,), np.int8)
+
+    def part(index, epoch):
+        done[index] = 1
+        if index == 1:
+            raise TrainingDiverged(f"worker {index} diverged in epoch {epoch + 1}")
+        return index
+
+    pool = WorkerPool(2, part)
+    try:
+        with pytest.raises(TrainingDiverged, match="worker 1 diverged in epoch 3"):
+            pool.run_epoch(2)
+        assert done.tolist() == [1, 1]
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    def part(index, epoch):
+        if index == 1:
+            os._exit(3)
+        return index
+
+    pool = WorkerPool(2, part)
+    try:
+        with pytest.raises(RuntimeError, match="worker 1 died"):
+            pool.run_epoch(0)
+    finally:
+        pool.close()
