@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from w2v.train import TrainingDiverged
+from w2v.training.batches import PairsDataset
 from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array, to_shared
 from w2v.training.sampling import worker_seed
 
@@ -126,3 +127,21 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
             pool.run_epoch(0)
     finally:
         pool.close()
+
+
+def test_a_streamed_dataset_is_dealt_by_row_groups_each_decoded_by_one_worker(zipf_pairs):
+    """Too large for the memory cache: workers take whole row groups in turn, and together every row once."""
+    source = PairsDataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3, cache_bytes=0)
+    assert not source.cached and source.num_row_groups >= 8
+    positions, reads = [], []
+    real_read = source.parts[0]._read
+    source.parts[0]._read = lambda i: reads.append(i) or real_read(i)
+    for index in range(2):
+        worker = WorkerSlice(source, index, 2)
+        assert worker.dealt
+        before = len(reads)
+        for chunk in worker.chunks(1, "cpu", [0]):
+            positions.extend(chunk["position"].tolist())
+        assert reads[before:] == list(range(index, source.num_row_groups, 2))  # only its own groups
+    expected = [p for g in PairsDataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3).row_groups() for p in g["position"]]
+    assert sorted(positions) == sorted(expected)

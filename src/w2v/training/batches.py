@@ -141,10 +141,30 @@ class PairsDataset:
         """The parts in the order epoch `epoch` reads them."""
         return sampling.part_order(len(self.parts), seed, epoch)
 
+    @property
+    def cached(self) -> bool:
+        """Whether the decoded dataset is kept in memory after its first pass."""
+        return self.parts[0]._cache is not None
+
+    @property
+    def num_row_groups(self) -> int:
+        return sum(p.num_row_groups for p in self.parts)
+
     def row_groups(self, order: list[int] | None = None) -> Iterator[dict[str, np.ndarray]]:
         """Every row group of the parts in `order` (default: part order), as host arrays."""
         for i in range(len(self.parts)) if order is None else order:
             yield from self.parts[i].row_groups()
+
+    def dealt_row_groups(self, worker: int, workers: int, order: list[int] | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """Row groups k, k + workers, k + 2 * workers, ... of the stream in `order` (k = `worker`):
+        one worker's share, read and decoded by that worker only (the others' are skipped unread)."""
+        index = 0
+        for i in range(len(self.parts)) if order is None else order:
+            part = self.parts[i]
+            for group in range(part.num_row_groups):
+                if index % workers == worker:
+                    yield part._read(group)
+                index += 1
 
     def chunks(self, min_rows: int, device: str = "cpu", order: list[int] | None = None) -> Iterator[dict[str, Any]]:
         """Consecutive row groups (across parts, in `order`) joined into chunks of at least `min_rows`
