@@ -56,7 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=1, help="repeat the corpus N times (min_count scales with it)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--workers", type=int, default=2,
-                   help="gensim's worker threads and ours (train.workers, Hogwild processes on the CPU)")
+                   help="gensim's worker threads, and ours (train.workers, Hogwild processes on the CPU) where "
+                        "the config does not set a model's own (skip-gram's override keeps 1)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads for ours (set before NumPy loads)")
     p.add_argument("--rounds", type=int, default=1,
                    help="train each side N times, alternating ours and gensim so machine noise hits both "
@@ -192,7 +193,7 @@ def model_settings(config: dict, model: str, args: argparse.Namespace, seed: int
     values.update(section.get(model) or {})
     values["seed"] = seed
     values["epochs"] = args.epochs
-    values["workers"] = args.workers
+    values["workers"] = (section.get(model) or {}).get("workers", args.workers)
     for item in args.set:
         key, _, raw = item.partition("=")
         values[key] = json.loads(raw) if raw[:1] in "0123456789-[{\"tfn" else raw
