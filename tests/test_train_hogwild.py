@@ -134,8 +134,8 @@ def test_a_streamed_dataset_is_dealt_by_row_groups_each_decoded_by_one_worker(zi
     source = PairsDataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3, cache_bytes=0)
     assert not source.cached and source.num_row_groups >= 8
     positions, reads = [], []
-    real_read = source.parts[0]._read
-    source.parts[0]._read = lambda i: reads.append(i) or real_read(i)
+    real_read = source.parts[0].read_row_group
+    source.parts[0].read_row_group = lambda i: reads.append(i) or real_read(i)
     for index in range(2):
         worker = WorkerSlice(source, index, 2)
         assert worker.dealt

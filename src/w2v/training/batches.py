@@ -49,9 +49,9 @@ class Batch:
 
 class PairsFile:
     """One Parquet file of CBOW or skip-gram pairs, read one row group at a time (and kept in memory
-    after the first pass when `cache` is set)."""
+    after the first pass once `keep_in_memory` was called)."""
 
-    def __init__(self, path: str | Path, model: str, window: int, cache: bool = False) -> None:
+    def __init__(self, path: str | Path, model: str, window: int) -> None:
         self.path = Path(path)
         self.model = model
         self.window = window
@@ -69,8 +69,17 @@ class PairsFile:
         self.num_row_groups = self._file.num_row_groups
         row_bytes = (8 + 4 + 4 * 2 * window) if model == "cbow" else (8 + 4 + 4 + 1)
         self.nbytes = self.num_rows * row_bytes  # decoded size
-        self._cache: list[dict[str, np.ndarray]] | None = [] if cache else None
+        self._cache: list[dict[str, np.ndarray]] | None = None
         self._cached = False
+
+    def keep_in_memory(self) -> None:
+        """Keep the decoded row groups after the first pass, for later epochs."""
+        if self._cache is None:
+            self._cache = []
+
+    @property
+    def in_memory(self) -> bool:
+        return self._cache is not None
 
     def row_groups(self) -> Iterator[dict[str, np.ndarray]]:
         """Yield each row group's columns as NumPy arrays (validated)."""
@@ -78,14 +87,15 @@ class PairsFile:
             yield from self._cache
             return
         for i in range(self.num_row_groups):
-            arrays = self._read(i)
+            arrays = self.read_row_group(i)
             if self._cache is not None:
                 self._cache.append(arrays)
             yield arrays
         if self._cache is not None:
             self._cached = True
 
-    def _read(self, i: int) -> dict[str, np.ndarray]:
+    def read_row_group(self, i: int) -> dict[str, np.ndarray]:
+        """Row group `i`'s columns as NumPy arrays, decoded and validated (never from memory)."""
         table = self._file.read_row_group(i)
         out = {"position": table.column("position").to_numpy(), "center": table.column("center").to_numpy()}
         ctx = table.column("context").combine_chunks()
@@ -128,7 +138,7 @@ class PairsDataset:
         self.nbytes = sum(p.nbytes for p in self.parts)
         if self.nbytes <= cache_bytes:
             for part in self.parts:
-                part._cache = []
+                part.keep_in_memory()
         self.device_cache_bytes = device_cache_bytes
         self._device: dict[str, list[list[dict[str, Any]]]] = {}  # device -> per part, its row groups there
 
@@ -144,7 +154,7 @@ class PairsDataset:
     @property
     def cached(self) -> bool:
         """Whether the decoded dataset is kept in memory after its first pass."""
-        return self.parts[0]._cache is not None
+        return self.parts[0].in_memory
 
     @property
     def num_row_groups(self) -> int:
@@ -163,7 +173,7 @@ class PairsDataset:
             part = self.parts[i]
             for group in range(part.num_row_groups):
                 if index % workers == worker:
-                    yield part._read(group)
+                    yield part.read_row_group(group)
                 index += 1
 
     def chunks(self, min_rows: int, device: str = "cpu", order: list[int] | None = None) -> Iterator[dict[str, Any]]:
