@@ -14,9 +14,31 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import numpy as np
+
 import jingu
 from jingu import RowSparse
 from jingu.cuda import get_array_module
+
+
+# Rows per chunk of the CPU update: a chunk's gradient, accumulator and table rows stay in cache
+# from the mean square to the write-back.
+CPU_CHUNK_ROWS = 512
+
+
+def _update_rows(table: Any, acc: Any, rows: Any, d: Any, lr: float, eps: float) -> None:
+    """Row-wise Adagrad on the unique `rows` of `table` with gradient rows `d`, in chunks on the CPU."""
+    for lo in range(0, rows.shape[0], CPU_CHUNK_ROWS):
+        r, dc = rows[lo : lo + CPU_CHUNK_ROWS], d[lo : lo + CPU_CHUNK_ROWS]
+        total = np.take(acc, r)
+        total += np.square(dc).mean(axis=1)
+        acc[r] = total
+        total += eps
+        scale = lr / np.sqrt(total, out=total)
+        step = np.multiply(scale[:, None], dc)
+        new = np.take(table, r, axis=0)
+        new -= step
+        table[r] = new
 
 
 class RowAdagrad(jingu.optim.Optimizer):
@@ -48,7 +70,9 @@ class RowAdagrad(jingu.optim.Optimizer):
                 if isinstance(g, RowSparse):
                     g = g.coalesce() if xp.__name__ == "numpy" else g.to_dense()
                 acc = self._accumulator(p, group)
-                if isinstance(g, RowSparse):
+                if isinstance(g, RowSparse) and xp is np:
+                    _update_rows(p.data, acc, g.indices, g.values.reshape(g.indices.shape[0], -1), lr, eps)
+                elif isinstance(g, RowSparse):
                     rows, d = g.indices, g.values
                     total = acc[rows] + (d * d).mean(axis=1)
                     acc[rows] = total
