@@ -26,8 +26,8 @@ from jingu.cuda import get_array_module
 CPU_CHUNK_ROWS = 512
 
 
-def _update_rows(table: Any, acc: Any, rows: Any, d: Any, lr: float, eps: float) -> None:
-    """Row-wise Adagrad on the unique `rows` of `table` with gradient rows `d`, in chunks on the CPU."""
+def _update_rows(table: np.ndarray, acc: np.ndarray, rows: np.ndarray, d: np.ndarray, lr: float, eps: float) -> None:
+    """Row-wise Adagrad on the unique `rows` of `table` with gradient rows `d` (NumPy), in chunks."""
     for lo in range(0, rows.shape[0], CPU_CHUNK_ROWS):
         r, dc = rows[lo : lo + CPU_CHUNK_ROWS], d[lo : lo + CPU_CHUNK_ROWS]
         total = np.take(acc, r)
@@ -68,15 +68,10 @@ class RowAdagrad(jingu.optim.Optimizer):
             for p, g in self._grads(group, coalesce=False):
                 xp = get_array_module(p.data)
                 if isinstance(g, RowSparse):
-                    g = g.coalesce() if xp.__name__ == "numpy" else g.to_dense()
+                    g = g.coalesce() if xp is np else g.to_dense()
                 acc = self._accumulator(p, group)
-                if isinstance(g, RowSparse) and xp is np:
+                if isinstance(g, RowSparse):
                     _update_rows(p.data, acc, g.indices, g.values.reshape(g.indices.shape[0], -1), lr, eps)
-                elif isinstance(g, RowSparse):
-                    rows, d = g.indices, g.values
-                    total = acc[rows] + (d * d).mean(axis=1)
-                    acc[rows] = total
-                    p.data[rows] -= (lr / xp.sqrt(total + eps))[:, None] * d
                 else:
                     acc += (g * g).reshape(g.shape[0], -1).mean(axis=1)
                     scale = (lr / xp.sqrt(acc + eps)).reshape((-1,) + (1,) * (g.ndim - 1))
