@@ -339,7 +339,7 @@ def epoch_batches(
         context = xp.concatenate(contexts) if len(contexts) > 1 else contexts[0]
         order = sampling.permutation(held, seed, epoch, drains, xp)
         drains += 1
-        center, context = center[order], context[order]
+        center, context = xp.take(center, order), xp.take(context, order, axis=0)
         n_out = held if final else held - held % batch_size
         n_batches = -(-n_out // batch_size)
         block = negatives(emitted, n_out, batches, n_batches) if on_device else None
