@@ -134,9 +134,11 @@ def draw_negatives(table: Any, key: int, start: int, shape: tuple[int, ...]) -> 
     """
     xp = _xp(table)
     count = int(np.prod(shape, dtype=np.int64))
-    bits = random_bits(xp.arange(start, start + count, dtype=xp.uint64), key)
-    slots = ((bits >> xp.uint64(32)) * xp.uint64(table.shape[0])) >> xp.uint64(32)
-    return xp.take(table, slots.astype(xp.int64)).reshape(shape)
+    slots = random_bits(xp.arange(start, start + count, dtype=xp.uint64), key)
+    slots >>= xp.uint64(32)
+    slots *= xp.uint64(table.shape[0])
+    slots >>= xp.uint64(32)
+    return xp.take(table, slots.view(xp.int64)).reshape(shape)  # below 2**32: the same values as int64
 
 
 def worker_seed(seed: int, worker: int, workers: int) -> int:
