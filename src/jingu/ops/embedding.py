@@ -93,8 +93,8 @@ def bag_layout(indices: Any, offsets: Any, mode: str, padding_idx: Any, per_samp
     if keep is not None and xp is np:  # CSR without the padding entries
         indptr = np.zeros(n_bags + 1, dtype=np.int32 if flat.shape[0] < 2**31 else np.int64)
         np.cumsum(counts, dtype=indptr.dtype, out=indptr[1:])
-        flat = flat[keep]
-        weights = None if weights is None else weights[keep]
+        flat = np.compress(keep, flat)  # faster than flat[keep]
+        weights = None if weights is None else np.compress(keep, weights)
         if mode == "mean":  # one repeat is cheaper than a per-entry gather here
             inv = np.repeat((1.0 / np.maximum(counts, 1)).astype(dtype), counts)
             weights = inv if weights is None else weights * inv

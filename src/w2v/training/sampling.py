@@ -84,7 +84,7 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 def keep_mask(positions: Any, ids: Any, keep_prob: Any, seed: int, epoch: int) -> Any:
     """True where the token occurrence at `positions` (with vocab id `ids`) survives subsampling."""
-    return _uniform_lookup(positions, stream_key(seed, epoch, STREAM_KEEP)) < keep_prob[ids]
+    return _uniform_lookup(positions, stream_key(seed, epoch, STREAM_KEEP)) < _xp(keep_prob).take(keep_prob, ids)
 
 
 def _uniform_lookup(positions: Any, key: int) -> Any:
