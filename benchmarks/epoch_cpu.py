@@ -94,7 +94,9 @@ def run(model: str, args: argparse.Namespace) -> None:
         phases.update(dict.fromkeys(phases, 0.0))
     epochs.close()
     digest = hashlib.sha256(np.ascontiguousarray(net.vectors()).tobytes()).hexdigest()[:16]
-    print(f"{model}: CPU-s per epoch after the first: {np.mean(cpu[1:] or cpu):.2f}; vectors sha256 {digest}")
+    later = cpu[1:] or cpu
+    print(f"{model}: CPU-s per epoch after the first: mean {np.mean(later):.3f}, min {min(later):.3f}; "
+          f"vectors sha256 {digest}")
     if prof is not None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
 
