@@ -21,24 +21,21 @@ from jingu import RowSparse
 from jingu.cuda import get_array_module
 
 
-# Rows per chunk of the CPU update: a chunk's gradient, accumulator and table rows stay in cache
-# from the mean square to the write-back.
+# Rows per chunk of the mean squares on the CPU: a chunk's squares stay in cache.
 CPU_CHUNK_ROWS = 512
 
 
-def _update_rows(table: np.ndarray, acc: np.ndarray, rows: np.ndarray, d: np.ndarray, lr: float, eps: float) -> None:
-    """Row-wise Adagrad on the unique `rows` of `table` with gradient rows `d` (NumPy), in chunks."""
+def _update_rows(table: np.ndarray, acc: np.ndarray, g: RowSparse, lr: float, eps: float) -> None:
+    """Row-wise Adagrad on the rows of the coalesced gradient `g` (NumPy): the accumulators row by
+    row, then the table in one scatter kernel (no gathered copy of the rows, no write-back)."""
+    rows, d = g.indices, g.values.reshape(g.indices.shape[0], -1)
+    total = np.take(acc, rows)
     for lo in range(0, rows.shape[0], CPU_CHUNK_ROWS):
-        r, dc = rows[lo : lo + CPU_CHUNK_ROWS], d[lo : lo + CPU_CHUNK_ROWS]
-        total = np.take(acc, r)
-        total += np.square(dc).mean(axis=1)
-        acc[r] = total
-        total += eps
-        scale = lr / np.sqrt(total, out=total)
-        step = np.multiply(scale[:, None], dc)
-        new = np.take(table, r, axis=0)
-        new -= step
-        table[r] = new
+        total[lo : lo + CPU_CHUNK_ROWS] += np.square(d[lo : lo + CPU_CHUNK_ROWS]).mean(axis=1)
+    acc[rows] = total
+    total += eps
+    scale = lr / np.sqrt(total, out=total)
+    RowSparse.product(rows, d, table.shape, weights=scale).add_to(table, -1.0)
 
 
 class RowAdagrad(jingu.optim.Optimizer):
@@ -71,7 +68,7 @@ class RowAdagrad(jingu.optim.Optimizer):
                     g = g.coalesce() if xp is np else g.to_dense()
                 acc = self._accumulator(p, group)
                 if isinstance(g, RowSparse):
-                    _update_rows(p.data, acc, g.indices, g.values.reshape(g.indices.shape[0], -1), lr, eps)
+                    _update_rows(p.data, acc, g, lr, eps)
                 else:
                     acc += (g * g).reshape(g.shape[0], -1).mean(axis=1)
                     scale = (lr / xp.sqrt(acc + eps)).reshape((-1,) + (1,) * (g.ndim - 1))
