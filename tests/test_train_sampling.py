@@ -42,7 +42,7 @@ def test_subsampling_keeps_the_expected_share():
     assert kept == pytest.approx(0.3, abs=0.01)
 
 
-@pytest.mark.parametrize("spread", [1, 50])  # a row group's windows (drawn once per position), scattered positions
+@pytest.mark.parametrize("spread", [1, 50])  # a row group's windows, scattered positions
 def test_keep_mask_is_the_uniform_of_each_occurrence(spread):
     rng = np.random.default_rng(3)
     pos = 1000 + spread * np.arange(5_000)

@@ -47,17 +47,10 @@ def stream_key(seed: int, epoch: int, stream: int) -> int:
 def random_bits(counters: Any, key: int) -> Any:
     """64 random bits (uint64) per counter: splitmix64(counter * golden + key), NumPy or CuPy."""
     xp = _xp(counters)
-    x = counters.astype(xp.uint64)  # a copy, mixed in place (no temporary per operation)
-    x *= xp.uint64(_GOLDEN)
-    x += xp.uint64(key)
-    shifted = xp.empty_like(x)
-    for shift, mult in ((30, _M1), (27, _M2)):
-        xp.right_shift(x, xp.uint64(shift), out=shifted)
-        x ^= shifted
-        x *= xp.uint64(mult)
-    xp.right_shift(x, xp.uint64(31), out=shifted)
-    x ^= shifted
-    return x
+    x = counters.astype(xp.uint64, copy=False) * xp.uint64(_GOLDEN) + xp.uint64(key)
+    x = (x ^ (x >> xp.uint64(30))) * xp.uint64(_M1)
+    x = (x ^ (x >> xp.uint64(27))) * xp.uint64(_M2)
+    return x ^ (x >> xp.uint64(31))
 
 
 def uniform(positions: Any, key: int) -> Any:
@@ -84,20 +77,7 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 def keep_mask(positions: Any, ids: Any, keep_prob: Any, seed: int, epoch: int) -> Any:
     """True where the token occurrence at `positions` (with vocab id `ids`) survives subsampling."""
-    return _uniform_lookup(positions, stream_key(seed, epoch, STREAM_KEEP)) < _xp(keep_prob).take(keep_prob, ids)
-
-
-def _uniform_lookup(positions: Any, key: int) -> Any:
-    """`uniform(positions, key)`. On the CPU, when `positions` (a row group's tokens and their
-    windows) span no more positions than they hold, each position of the span is drawn once and
-    looked up: one gather instead of a dozen passes of mixing per occurrence."""
-    if _xp(positions) is not np or positions.size == 0:
-        return uniform(positions, key)
-    low, high = int(positions.min()), int(positions.max())
-    if high - low >= positions.size:
-        return uniform(positions, key)
-    drawn = uniform(np.arange(low, high + 1, dtype=np.int64), key)
-    return np.take(drawn, positions - low)
+    return uniform(positions, stream_key(seed, epoch, STREAM_KEEP)) < keep_prob[ids]
 
 
 def window_sizes(positions: Any, window: int, seed: int, epoch: int) -> Any:
@@ -134,11 +114,9 @@ def draw_negatives(table: Any, key: int, start: int, shape: tuple[int, ...]) -> 
     """
     xp = _xp(table)
     count = int(np.prod(shape, dtype=np.int64))
-    slots = random_bits(xp.arange(start, start + count, dtype=xp.uint64), key)
-    slots >>= xp.uint64(32)
-    slots *= xp.uint64(table.shape[0])
-    slots >>= xp.uint64(32)
-    return xp.take(table, slots.view(xp.int64)).reshape(shape)  # below 2**32: the same values as int64
+    bits = random_bits(xp.arange(start, start + count, dtype=xp.uint64), key)
+    slots = ((bits >> xp.uint64(32)) * xp.uint64(table.shape[0])) >> xp.uint64(32)
+    return xp.take(table, slots.astype(xp.int64)).reshape(shape)
 
 
 def worker_seed(seed: int, worker: int, workers: int) -> int:
