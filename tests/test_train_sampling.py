@@ -54,6 +54,17 @@ def test_keep_mask_is_the_uniform_of_each_occurrence(spread):
     np.testing.assert_array_equal(sampling.keep_mask(positions, ids, keep_prob, seed=7, epoch=1), u < keep_prob[ids])
 
 
+@pytest.mark.parametrize("spread", [1, 2])  # consecutive positions (a CBOW row group), and not
+def test_window_keep_mask_is_keep_mask_of_each_window_slot(spread):
+    rng = np.random.default_rng(4)
+    pos = 500 + spread * np.arange(3_000)
+    offs = np.array([-3, -2, -1, 1, 2, 3])
+    ids = rng.integers(0, 4, size=(pos.shape[0], offs.shape[0]))
+    keep_prob = np.array([1.0, 0.2, 0.5, 0.9])
+    expected = sampling.keep_mask(pos[:, None] + offs[None, :], ids, keep_prob, seed=2, epoch=3)
+    np.testing.assert_array_equal(sampling.window_keep_mask(pos, offs, ids, keep_prob, seed=2, epoch=3), expected)
+
+
 def test_random_bits_are_splitmix64():
     counters = np.array([0, 1, 2**40 + 3], dtype=np.int64)
     expected = []

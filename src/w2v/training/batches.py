@@ -262,7 +262,7 @@ def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, 
     offs = xp.concatenate([xp.arange(-window, 0), xp.arange(1, window + 1)])
     b = sampling.window_sizes(pos, window, seed, epoch)
     slot = (ctx != 0) & (xp.abs(offs)[None, :] <= b[:, None])
-    slot &= sampling.keep_mask(pos[:, None] + offs[None, :], ctx, keep_prob, seed, epoch)
+    slot &= sampling.window_keep_mask(pos, offs, ctx, keep_prob, seed, epoch)
     rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & slot.any(axis=1)
     idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
     return xp.take(center, idx), xp.take(xp.where(slot, ctx, 0), idx, axis=0)
