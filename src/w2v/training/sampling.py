@@ -84,8 +84,8 @@ def window_keep_mask(positions: Any, offsets: Any, ids: Any, keep_prob: Any, see
     """`keep_mask` of the occurrences at `positions[:, None] + offsets[None, :]` (`ids` of that shape).
 
     On the CPU, when `positions` are consecutive (a row group of CBOW rows), each position is drawn
-    once and each offset's column is a shifted view of those draws: 20x cheaper than mixing every
-    (row, offset) pair, with the same draws.
+    once and each offset's column is a shifted view of those draws, instead of mixing bits for every
+    (row, offset) pair; the draws are the same.
     """
     xp = _xp(positions)
     n = positions.shape[0]
