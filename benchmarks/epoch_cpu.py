@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--models", nargs="+", default=["cbow", "skipgram"], choices=["cbow", "skipgram"])
     p.add_argument("--epochs", type=int, default=2, help="epochs timed (the first one also reads Parquet)")
     p.add_argument("--profile", type=int, default=0, help="print the top N functions by own time (cProfile)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="Hogwild workers; above 1 only the wall time counts (CPU-s are the parent's alone)")
     p.add_argument("--no-prefetch", action="store_true",
                    help="prepare batches in the training thread (cProfile then sees every CPU-second)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a train setting")
@@ -64,7 +66,7 @@ def run(model: str, args: argparse.Namespace) -> None:
     for item in args.set:
         key, value = item.split("=", 1)
         settings[key] = json.loads(value)
-    settings["workers"] = 1
+    settings["workers"] = args.workers
     cfg = full_settings(settings)
     vocab = load_vocab(results / "vocab.tsv")
     meta, files = read_dataset_metadata(results / "pairs" / model)
