@@ -81,7 +81,7 @@ def run(model: str, args: argparse.Namespace) -> None:
         epochs.spare_core = False
     phases = _time_phases(net, opt)
     prof = cProfile.Profile(time.process_time) if args.profile else None
-    cpu = []
+    cpu, wall = [], []
     for epoch in range(args.epochs):
         c0, w0 = time.process_time(), time.perf_counter()
         if prof is not None and epoch == args.epochs - 1:
@@ -90,15 +90,16 @@ def run(model: str, args: argparse.Namespace) -> None:
         if prof is not None and epoch == args.epochs - 1:
             prof.disable()
         cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
         split = ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
-        print(f"{model} epoch {epoch + 1}: {cpu[-1]:.2f} CPU-s ({split}), {time.perf_counter() - w0:.2f} s wall, "
+        print(f"{model} epoch {epoch + 1}: {cpu[-1]:.2f} CPU-s ({split}), {wall[-1]:.2f} s wall, "
               f"loss {record['loss']:.5f}, {record['batches']} batches", flush=True)
         phases.update(dict.fromkeys(phases, 0.0))
     epochs.close()
     digest = hashlib.sha256(np.ascontiguousarray(net.vectors()).tobytes()).hexdigest()[:16]
     later = cpu[1:] or cpu
-    print(f"{model}: CPU-s per epoch after the first: mean {np.mean(later):.3f}, min {min(later):.3f}; "
-          f"vectors sha256 {digest}")
+    print(f"{model}: CPU-s per epoch after the first: mean {np.mean(later):.3f}, min {min(later):.3f} "
+          f"(wall mean {np.mean(wall[1:] or wall):.3f}); vectors sha256 {digest}")
     if prof is not None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
 
