@@ -263,9 +263,11 @@ def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, 
     b = sampling.window_sizes(pos, window, seed, epoch)
     slot = (ctx != 0) & (xp.abs(offs)[None, :] <= b[:, None])
     slot &= sampling.window_keep_mask(pos, offs, ctx, keep_prob, seed, epoch)
-    rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & slot.any(axis=1)
+    # Rows with a context word left, counted by einsum: any() along rows of a few slots is slow.
+    has_context = xp.einsum("ij->i", slot.astype(xp.float32)) > 0
+    rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & has_context
     idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
-    return xp.take(center, idx), xp.take(xp.where(slot, ctx, 0), idx, axis=0)
+    return xp.take(center, idx), xp.take(ctx * slot, idx, axis=0)  # dropped slots become 0, padding
 
 
 def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:

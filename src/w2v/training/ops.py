@@ -44,10 +44,9 @@ def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False) -> jin
     if exact:
         return hidden
     xp = get_array_module(context)
-    # Words per row as a product with ones: exact for these small counts, and one BLAS call where
-    # count_nonzero along rows of a few slots is slow.
-    present = (context != PAD_ID).astype(hidden.dtype)
-    counts = xp.maximum(present @ xp.ones(context.shape[1], dtype=hidden.dtype), 1)
+    # Words per row summed by einsum (exact for these small counts): count_nonzero along rows of a
+    # few slots is slow.
+    counts = xp.maximum(xp.einsum("ij->i", (context != PAD_ID).astype(hidden.dtype)), 1)
     return ScaleGradient.apply(hidden, scale=counts[:, None])
 
 
