@@ -1,4 +1,4 @@
-"""CPU-seconds per training epoch of the workflow's pairs, one worker, with a checksum of the vectors.
+"""CPU-seconds per training epoch of the workflow's pairs (one worker unless told), and a checksum of the vectors.
 
 CPU time (all threads of the process, the prefetch thread included) is steadier than wall time on
 a shared machine. The checksum tells whether a change left a one-worker run bit-identical.
