@@ -42,6 +42,41 @@ def test_subsampling_keeps_the_expected_share():
     assert kept == pytest.approx(0.3, abs=0.01)
 
 
+@pytest.mark.parametrize("spread", [1, 50])  # a row group's windows, scattered positions
+def test_keep_mask_is_the_uniform_of_each_occurrence(spread):
+    rng = np.random.default_rng(3)
+    pos = 1000 + spread * np.arange(5_000)
+    offs = np.array([-2, -1, 1, 2])
+    positions = pos[:, None] + offs[None, :]
+    ids = rng.integers(1, 4, size=positions.shape)
+    keep_prob = np.array([1.0, 0.2, 0.5, 0.9])
+    u = sampling.uniform(positions, sampling.stream_key(7, 1, sampling.STREAM_KEEP))
+    np.testing.assert_array_equal(sampling.keep_mask(positions, ids, keep_prob, seed=7, epoch=1), u < keep_prob[ids])
+
+
+@pytest.mark.parametrize("spread", [1, 2])  # consecutive positions (a CBOW row group), and not
+def test_window_keep_mask_is_keep_mask_of_each_window_slot(spread):
+    rng = np.random.default_rng(4)
+    pos = 500 + spread * np.arange(3_000)
+    offs = np.array([-3, -2, -1, 1, 2, 3])
+    ids = rng.integers(0, 4, size=(pos.shape[0], offs.shape[0]))
+    keep_prob = np.array([1.0, 0.2, 0.5, 0.9])
+    expected = sampling.keep_mask(pos[:, None] + offs[None, :], ids, keep_prob, seed=2, epoch=3)
+    np.testing.assert_array_equal(sampling.window_keep_mask(pos, offs, ids, keep_prob, seed=2, epoch=3), expected)
+
+
+def test_random_bits_are_splitmix64():
+    counters = np.array([0, 1, 2**40 + 3], dtype=np.int64)
+    expected = []
+    for c in counters.tolist():
+        x = (c * 0x9E3779B97F4A7C15 + 99) & (2**64 - 1)
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & (2**64 - 1)
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & (2**64 - 1)
+        expected.append(x ^ (x >> 31))
+    np.testing.assert_array_equal(sampling.random_bits(counters, 99), np.array(expected, dtype=np.uint64))
+    np.testing.assert_array_equal(counters, [0, 1, 2**40 + 3])  # the input is not mixed in place
+
+
 def test_window_sizes_cover_one_to_window_uniformly():
     b = sampling.window_sizes(np.arange(50_000), 5, seed=1, epoch=0)
     counts = np.bincount(b, minlength=6)

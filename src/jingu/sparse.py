@@ -85,9 +85,10 @@ def unique_inverse(rows: Any, num_rows: int) -> tuple[Any, Any]:
     seen = np.zeros(num_rows, dtype=bool)
     seen[rows] = True
     uniq = np.flatnonzero(seen)
-    lookup = np.empty(num_rows, dtype=np.int64)
+    # int32 positions when they fit: the scatter kernels take int32 indices, so no cast follows
+    lookup = np.empty(num_rows, dtype=np.int32 if num_rows < 2**31 else np.int64)
     lookup[uniq] = np.arange(uniq.shape[0])
-    return uniq, lookup[rows]
+    return uniq, np.take(lookup, rows)
 
 
 class RowSparse:

@@ -81,6 +81,19 @@ def bag_layout(indices: Any, offsets: Any, mode: str, padding_idx: Any, per_samp
         indptr = xp.concatenate([offsets, xp.asarray([flat.shape[0]], dtype=offsets.dtype)])
     weights = None if per_sample_weights is None else per_sample_weights.reshape(-1).astype(dtype, copy=False)
     keep = None if padding_idx is None else flat != padding_idx
+    if keep is not None and xp is np:  # CSR without the padding entries
+        index = np.int32 if flat.shape[0] < 2**31 else np.int64
+        kept_before = np.zeros(flat.shape[0] + 1, dtype=index)  # kept entries before each entry
+        np.cumsum(keep, dtype=index, out=kept_before[1:])
+        starts = np.arange(n_bags + 1) * slots if indptr is None else indptr  # each bag's first entry
+        indptr = np.take(kept_before, starts)
+        counts = np.diff(indptr)
+        flat = np.compress(keep, flat)  # faster than flat[keep]
+        weights = None if weights is None else np.compress(keep, weights)
+        if mode == "mean":  # one repeat is cheaper than a per-entry gather here
+            inv = np.repeat((1.0 / np.maximum(counts, 1)).astype(dtype), counts)
+            weights = inv if weights is None else weights * inv
+        return BagLayout(flat, weights, indptr, 1)
     counts = None  # entries per bag that count for the mean; None: all `slots` of every bag
     if keep is not None:
         if indptr is None:
@@ -90,15 +103,6 @@ def bag_layout(indices: Any, offsets: Any, mode: str, padding_idx: Any, per_samp
             counts = kept_before[indptr[1:]] - kept_before[indptr[:-1]]
     elif indptr is not None:
         counts = xp.diff(indptr)
-    if keep is not None and xp is np:  # CSR without the padding entries
-        indptr = np.zeros(n_bags + 1, dtype=np.int32 if flat.shape[0] < 2**31 else np.int64)
-        np.cumsum(counts, dtype=indptr.dtype, out=indptr[1:])
-        flat = flat[keep]
-        weights = None if weights is None else weights[keep]
-        if mode == "mean":  # one repeat is cheaper than a per-entry gather here
-            inv = np.repeat((1.0 / np.maximum(counts, 1)).astype(dtype), counts)
-            weights = inv if weights is None else weights * inv
-        return BagLayout(flat, weights, indptr, 1)
     if keep is not None:  # padding on a GPU: weight zero
         weights = keep.astype(dtype) if weights is None else weights * keep
     if mode == "mean":

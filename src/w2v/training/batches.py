@@ -262,10 +262,12 @@ def mask_cbow(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, 
     offs = xp.concatenate([xp.arange(-window, 0), xp.arange(1, window + 1)])
     b = sampling.window_sizes(pos, window, seed, epoch)
     slot = (ctx != 0) & (xp.abs(offs)[None, :] <= b[:, None])
-    slot &= sampling.keep_mask(pos[:, None] + offs[None, :], ctx, keep_prob, seed, epoch)
-    rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & slot.any(axis=1)
+    slot &= sampling.window_keep_mask(pos, offs, ctx, keep_prob, seed, epoch)
+    # Rows with a context word left, counted by einsum: any() along rows of a few slots is slow.
+    has_context = xp.einsum("ij->i", slot.astype(xp.float32)) > 0
+    rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & has_context
     idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
-    return xp.take(center, idx), xp.take(xp.where(slot, ctx, 0), idx, axis=0)
+    return xp.take(center, idx), xp.take(ctx * slot, idx, axis=0)  # dropped slots become 0, padding
 
 
 def mask_skipgram(group: dict[str, np.ndarray], keep_prob: np.ndarray, window: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -339,7 +341,7 @@ def epoch_batches(
         context = xp.concatenate(contexts) if len(contexts) > 1 else contexts[0]
         order = sampling.permutation(held, seed, epoch, drains, xp)
         drains += 1
-        center, context = center[order], context[order]
+        center, context = xp.take(center, order), xp.take(context, order, axis=0)
         n_out = held if final else held - held % batch_size
         n_batches = -(-n_out // batch_size)
         block = negatives(emitted, n_out, batches, n_batches) if on_device else None

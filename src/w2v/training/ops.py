@@ -44,7 +44,9 @@ def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False) -> jin
     if exact:
         return hidden
     xp = get_array_module(context)
-    counts = xp.maximum(xp.count_nonzero(context != PAD_ID, axis=1), 1).astype(hidden.dtype)
+    # Words per row summed by einsum (exact for these small counts): count_nonzero along rows of a
+    # few slots is slow.
+    counts = xp.maximum(xp.einsum("ij->i", (context != PAD_ID).astype(hidden.dtype)), 1)
     return ScaleGradient.apply(hidden, scale=counts[:, None])
 
 
@@ -93,6 +95,7 @@ class NegativeSampling(jingu.Function):
         sign[0] = -1.0
         coef = xp.full(k1, scale, dtype=dtype)
         coef[0] = -1.0
+        half_sign, half_coef = 0.5 * sign, 0.5 * coef  # sigmoid(x) = 0.5 * tanh(0.5 * x) + 0.5
         scores = xp.empty((n, k1, 1), dtype=dtype)
         g = xp.empty((n, k1), dtype=dtype)
         want_h = self.needs_input_grad[0]
@@ -103,10 +106,10 @@ class NegativeSampling(jingu.Function):
             rows = xp.take(weight, ids[lo:hi], axis=0)  # (c, K+1, d)
             xp.matmul(rows, hidden[lo:hi, :, None], out=scores[lo:hi])
             gc = g[lo:hi]
-            xp.multiply(scores[lo:hi, :, 0], 0.5 * sign, out=gc)  # coef * sigmoid(t) through tanh
+            xp.multiply(scores[lo:hi, :, 0], half_sign, out=gc)  # coef * sigmoid(t) through tanh
             xp.tanh(gc, out=gc)
-            gc *= 0.5 * coef
-            gc += 0.5 * coef
+            gc *= half_coef
+            gc += half_coef
             if want_h:
                 xp.matmul(gc[:, None, :], rows, out=grad_h[lo:hi])
         terms = _softplus(xp, scores[:, :, 0] * sign)

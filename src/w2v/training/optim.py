@@ -14,9 +14,28 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import numpy as np
+
 import jingu
 from jingu import RowSparse
 from jingu.cuda import get_array_module
+
+
+# Rows per chunk of the mean squares on the CPU: a chunk's squares stay in cache.
+CPU_CHUNK_ROWS = 512
+
+
+def _update_rows(table: np.ndarray, acc: np.ndarray, g: RowSparse, lr: float, eps: float) -> None:
+    """Row-wise Adagrad on the rows of the coalesced gradient `g` (NumPy): the accumulators row by
+    row, then the table in one scatter kernel (no gathered copy of the rows, no write-back)."""
+    rows, d = g.indices, g.values.reshape(g.indices.shape[0], -1)
+    total = np.take(acc, rows)
+    for lo in range(0, rows.shape[0], CPU_CHUNK_ROWS):
+        total[lo : lo + CPU_CHUNK_ROWS] += np.square(d[lo : lo + CPU_CHUNK_ROWS]).mean(axis=1)
+    acc[rows] = total
+    total += eps
+    scale = lr / np.sqrt(total, out=total)
+    RowSparse.product(rows, d, table.shape, weights=scale).add_to(table, -1.0)
 
 
 class RowAdagrad(jingu.optim.Optimizer):
@@ -46,13 +65,10 @@ class RowAdagrad(jingu.optim.Optimizer):
             for p, g in self._grads(group, coalesce=False):
                 xp = get_array_module(p.data)
                 if isinstance(g, RowSparse):
-                    g = g.coalesce() if xp.__name__ == "numpy" else g.to_dense()
+                    g = g.coalesce() if xp is np else g.to_dense()
                 acc = self._accumulator(p, group)
                 if isinstance(g, RowSparse):
-                    rows, d = g.indices, g.values
-                    total = acc[rows] + (d * d).mean(axis=1)
-                    acc[rows] = total
-                    p.data[rows] -= (lr / xp.sqrt(total + eps))[:, None] * d
+                    _update_rows(p.data, acc, g, lr, eps)
                 else:
                     acc += (g * g).reshape(g.shape[0], -1).mean(axis=1)
                     scale = (lr / xp.sqrt(acc + eps)).reshape((-1,) + (1,) * (g.ndim - 1))

@@ -80,6 +80,24 @@ def keep_mask(positions: Any, ids: Any, keep_prob: Any, seed: int, epoch: int) -
     return uniform(positions, stream_key(seed, epoch, STREAM_KEEP)) < keep_prob[ids]
 
 
+def window_keep_mask(positions: Any, offsets: Any, ids: Any, keep_prob: Any, seed: int, epoch: int) -> Any:
+    """`keep_mask` of the occurrences at `positions[:, None] + offsets[None, :]` (`ids` of that shape).
+
+    On the CPU, when `positions` are consecutive (a row group of CBOW rows), each position is drawn
+    once and each offset's column is a shifted view of those draws, instead of mixing bits for every
+    (row, offset) pair; the draws are the same.
+    """
+    xp = _xp(positions)
+    n = positions.shape[0]
+    if xp is not np or n < 2 or not bool((np.diff(positions) == 1).all()):
+        return keep_mask(positions[:, None] + offsets[None, :], ids, keep_prob, seed, epoch)
+    first, last = int(offsets.min()), int(offsets.max())
+    start = int(positions[0]) + first
+    drawn = uniform(np.arange(start, start + n + last - first, dtype=np.int64), stream_key(seed, epoch, STREAM_KEEP))
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, last - first + 1)  # row i: positions[i] + first ...
+    return windows[:, offsets - first] < keep_prob[ids]
+
+
 def window_sizes(positions: Any, window: int, seed: int, epoch: int) -> Any:
     """Shrinking window b in 1..window per center occurrence."""
     xp = _xp(positions)

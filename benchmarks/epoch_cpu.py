@@ -1,0 +1,135 @@
+"""CPU-seconds per training epoch of the workflow's pairs (one worker unless told), and a checksum of the vectors.
+
+CPU time (all threads of the process, the prefetch thread included) is steadier than wall time on
+a shared machine. The checksum tells whether a change left a one-worker run bit-identical.
+
+    python benchmarks/epoch_cpu.py --models cbow skipgram --epochs 2
+    python benchmarks/epoch_cpu.py --models cbow --profile 30     # cProfile, top 30 by own time
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+import jingu  # noqa: E402
+from w2v.config import with_defaults  # noqa: E402
+from w2v.models import build_model  # noqa: E402
+from w2v.pairs import read_dataset_metadata  # noqa: E402
+from w2v.train import full_settings, make_optimizer  # noqa: E402
+from w2v.training import sampling  # noqa: E402
+from w2v.training.batches import PairsDataset  # noqa: E402
+from w2v.training.loop import Epochs  # noqa: E402
+from w2v.vocab import load_vocab  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--results", default=str(REPO / "results"), help="folder with vocab.tsv and pairs/{model}/")
+    p.add_argument("--config", default=str(REPO / "config/config.yaml"))
+    p.add_argument("--models", nargs="+", default=["cbow", "skipgram"], choices=["cbow", "skipgram"])
+    p.add_argument("--epochs", type=int, default=2, help="epochs timed (the first one also reads Parquet)")
+    p.add_argument("--profile", type=int, default=0, help="print the top N functions by own time (cProfile)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="Hogwild workers; above 1 only the wall time counts (CPU-s are the parent's alone)")
+    p.add_argument("--no-prefetch", action="store_true",
+                   help="prepare batches in the training thread (cProfile then sees every CPU-second)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a train setting")
+    return p.parse_args(argv)
+
+
+def run(model: str, args: argparse.Namespace) -> None:
+    import json  # noqa: PLC0415
+
+    results = Path(args.results)
+    import yaml  # noqa: PLC0415
+
+    config = with_defaults(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {})
+    section = dict(config["train"])
+    settings = {k: v for k, v in section.items() if k not in ("cbow", "skipgram")}
+    settings.update(section.get(model) or {})
+    settings["seed"] = config["seed"]
+    for item in args.set:
+        key, value = item.split("=", 1)
+        settings[key] = json.loads(value)
+    settings["workers"] = args.workers
+    cfg = full_settings(settings)
+    vocab = load_vocab(results / "vocab.tsv")
+    meta, files = read_dataset_metadata(results / "pairs" / model)
+    source = PairsDataset(files, model, meta["window"])
+    keep = sampling.keep_probabilities(vocab.counts, cfg["sample"])
+    table = sampling.unigram_table(vocab.counts, cfg["ns_exponent"])
+    seed = int(cfg["seed"])
+    net = build_model(model, len(vocab), cfg, device="cpu", generator=np.random.default_rng([seed, 0x1A17]))
+    opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
+    epochs = Epochs(net, opt, source, cfg, keep, table, seed, meta["n_tokens"], "cpu")
+    if args.no_prefetch:
+        epochs.spare_core = False
+    phases = _time_phases(net, opt)
+    prof = cProfile.Profile(time.process_time) if args.profile else None
+    cpu, wall = [], []
+    for epoch in range(args.epochs):
+        c0, w0 = time.process_time(), time.perf_counter()
+        if prof is not None and epoch == args.epochs - 1:
+            prof.enable()
+        record = epochs.run(epoch)
+        if prof is not None and epoch == args.epochs - 1:
+            prof.disable()
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+        split = ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
+        print(f"{model} epoch {epoch + 1}: {cpu[-1]:.2f} CPU-s ({split}), {wall[-1]:.2f} s wall, "
+              f"loss {record['loss']:.5f}, {record['batches']} batches", flush=True)
+        phases.update(dict.fromkeys(phases, 0.0))
+    epochs.close()
+    digest = hashlib.sha256(np.ascontiguousarray(net.vectors()).tobytes()).hexdigest()[:16]
+    later = cpu[1:] or cpu
+    print(f"{model}: CPU-s per epoch after the first: mean {np.mean(later):.3f}, min {min(later):.3f} "
+          f"(wall mean {np.mean(wall[1:] or wall):.3f}); vectors sha256 {digest}")
+    if prof is not None:
+        pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
+
+
+def _time_phases(net: object, opt: object) -> dict[str, float]:
+    """Wrap the model's forward, jingu's backward and the optimizer's step to add up the CPU-seconds
+    the training thread spends in each (the rest is batch preparation and the loop)."""
+    phases = {"forward": 0.0, "backward": 0.0, "step": 0.0}
+
+    def timed(name: str, fn: object) -> object:
+        def call(*a: object, **k: object) -> object:
+            c = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                phases[name] += time.process_time() - c
+        return call
+
+    net.forward = timed("forward", net.forward)
+    opt.step = timed("step", opt.step)
+    jingu.Tensor.backward = timed("backward", jingu.Tensor.backward)
+    return phases
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for model in args.models:
+        run(model, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
