@@ -1,7 +1,7 @@
 """jieba's accurate mode (`Tokenizer.cut`, `cut_all=False`) again, token for token, in less time.
 
-Segmentation is most of the pipeline's time on a large corpus (about 60 % of the 100 M-token run),
-and jieba spends it in generic Python: a dict of lists for the word graph, a generator of tuples and
+Segmentation is most of the pipeline's time on a large corpus (with jieba itself, about 60 % of a
+100 M-token run), and jieba spends it in generic Python: a dict of lists for the word graph, a generator of tuples and
 a `log` per candidate word for the best route, and a hidden Markov model decoded with per-step dicts
 and copied path lists. `JiebaCut` runs the same algorithm on the same dictionary with the same float
 operations in the same order, so its tokens are jieba's, including ties:
