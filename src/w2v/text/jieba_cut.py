@@ -1,13 +1,13 @@
 """jieba's accurate mode (`Tokenizer.cut`, `cut_all=False`) again, token for token, in less time.
 
 Segmentation is most of the pipeline's time on a large corpus (with jieba itself, about 60 % of a
-100 M-token run), and jieba spends it in generic Python: a dict of lists for the word graph, a generator of tuples and
-a `log` per candidate word for the best route, and a hidden Markov model decoded with per-step dicts
-and copied path lists. `JiebaCut` runs the same algorithm on the same dictionary with the same float
+100 M-token run), and jieba spends it in generic Python: a dict of lists for the word graph, a
+generator of tuples and a `log` per candidate word for the best route, and a hidden Markov model
+decoded with per-step dicts and copied path lists. `JiebaCut` runs the same algorithm on the same dictionary with the same float
 operations in the same order, so its tokens are jieba's, including ties:
 
 - the route: for each start, candidate ends in increasing order, score `(log(freq or 1) - log(total))
-  + best(end + 1)` with that first term cached per word; the best score wins, the later end on a tie
+  + best(end + 1)` with that first term precomputed per dictionary word; the best score wins, the later end on a tie
   (what `max` over `(score, end)` tuples picks);
 - the HMM for runs of characters the dictionary does not join: Viterbi over B/M/E/S unrolled, with
   back pointers instead of copied paths; ties go to the larger state letter, as in jieba's `max`.
