@@ -188,12 +188,12 @@ def prepare_pairs(tokens: Path, min_count: int, window: int, seed: int, tmp: Pat
 
 
 def model_settings(config: dict, model: str, args: argparse.Namespace, seed: int) -> dict:
-    section = dict(config.get("train") or {})
-    values = {k: v for k, v in section.items() if k not in ("cbow", "skipgram")}
-    values.update(section.get(model) or {})
+    from w2v.config import model_settings as config_settings  # noqa: PLC0415
+
+    values = config_settings(config, model)
     values["seed"] = seed
     values["epochs"] = args.epochs
-    values["workers"] = (section.get(model) or {}).get("workers", args.workers)
+    values["workers"] = ((config.get("train") or {}).get(model) or {}).get("workers", args.workers)
     for item in args.set:
         key, _, raw = item.partition("=")
         values[key] = json.loads(raw) if raw[:1] in "0123456789-[{\"tfn" else raw

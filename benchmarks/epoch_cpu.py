@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import hashlib
+import json
 import os
 import pstats
 import sys
@@ -22,12 +23,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 import jingu  # noqa: E402
-from w2v.config import with_defaults  # noqa: E402
+from w2v.config import model_settings, with_defaults  # noqa: E402
 from w2v.models import build_model  # noqa: E402
 from w2v.pairs import read_dataset_metadata  # noqa: E402
 from w2v.train import full_settings, make_optimizer  # noqa: E402
@@ -53,16 +55,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(model: str, args: argparse.Namespace) -> None:
-    import json  # noqa: PLC0415
-
     results = Path(args.results)
-    import yaml  # noqa: PLC0415
-
     config = with_defaults(yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {})
-    section = dict(config["train"])
-    settings = {k: v for k, v in section.items() if k not in ("cbow", "skipgram")}
-    settings.update(section.get(model) or {})
-    settings["seed"] = config["seed"]
+    settings = model_settings(config, model)
     for item in args.set:
         key, value = item.split("=", 1)
         settings[key] = json.loads(value)

@@ -134,3 +134,9 @@ def test_readme_figures_come_from_the_benchmarks_page(repo_root):
     benchmarks = (repo_root / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     missing = sorted(f for f in figures if f not in benchmarks)
     assert missing == [], f"README figures not in docs/benchmarks.md: {missing}"
+
+
+def test_model_settings_take_the_model_overrides_and_the_seed():
+    cfg = {"seed": 7, "train": {"alpha": 0.05, "workers": 2, "cbow": {}, "skipgram": {"alpha": 0.15, "batch_size": 8192}}}
+    assert config.model_settings(cfg, "skipgram") == {"alpha": 0.15, "workers": 2, "batch_size": 8192, "seed": 7}
+    assert config.model_settings(cfg, "cbow") == {"alpha": 0.05, "workers": 2, "seed": 7}

@@ -64,6 +64,17 @@ def with_defaults(values: dict[str, Any], props: dict[str, Any] | None = None) -
     return out
 
 
+def model_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
+    """One model's train settings from a config: the `train` keys, then `train.<model>`'s overrides,
+    plus `seed` where the config has one (what the workflow's `train` rule passes to `w2v train`)."""
+    section = config.get("train") or {}
+    values = {k: v for k, v in section.items() if k not in MODEL_SECTIONS}
+    values.update(section.get(model) or {})
+    if "seed" in config:
+        values["seed"] = config["seed"]
+    return values
+
+
 def _where(key: str) -> str:
     return "seed" if key == "seed" else f"train.{key}"
 

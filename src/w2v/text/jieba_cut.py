@@ -3,18 +3,18 @@
 Segmentation is most of the pipeline's time on a large corpus (with jieba itself, about 60 % of a
 100 M-token run), and jieba spends it in generic Python: a dict of lists for the word graph, a
 generator of tuples and a `log` per candidate word for the best route, and a hidden Markov model
-decoded with per-step dicts and copied path lists. `JiebaCut` runs the same algorithm on the same dictionary with the same float
-operations in the same order, so its tokens are jieba's, including ties:
+decoded with per-step dicts and copied path lists. `JiebaCut` runs the same algorithm on the same
+dictionary with the same float operations in the same order, so its tokens are jieba's, ties too:
 
 - the route: for each start, candidate ends in increasing order, score `(log(freq or 1) - log(total))
-  + best(end + 1)` with that first term precomputed per dictionary word; the best score wins, the later end on a tie
-  (what `max` over `(score, end)` tuples picks);
+  + best(end + 1)` with that first term precomputed per dictionary word; the best score wins, the
+  later end on a tie (what `max` over `(score, end)` tuples picks);
 - the HMM for runs of characters the dictionary does not join: Viterbi over B/M/E/S unrolled, with
   back pointers instead of copied paths; ties go to the larger state letter, as in jieba's `max`.
 
-`tests/test_text_segment.py` checks it against jieba on both novels shipped with the repository,
-with and without the HMM and a user dictionary. It reads the tokenizer's dictionary when built, so
-build it after every `add_word`.
+`tests/test_text_jieba_cut.py` checks it against jieba on both novels shipped with the repository
+(with their user dictionaries, with and without the HMM), on awkward and random text, and on exact
+ties. It reads the tokenizer's dictionary when built, so build it after every `add_word`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ _RE_ENG = re.compile("[a-zA-Z0-9]")
 _RE_HMM_HAN = re.compile("([\u4E00-\u9FD5]+)")  # the HMM's own blocks inside a run
 _RE_HMM_SKIP = re.compile("([a-zA-Z0-9]+(?:\\.\\d+)?%?)")
 _ABSENT = object()  # not a dictionary key: no longer word starts with this fragment
+_STATE = {"B": 0, "M": 1, "E": 2, "S": 3}  # a tag's place in the Viterbi's per-step tuples
 
 
 class JiebaCut:
@@ -207,9 +208,8 @@ class JiebaCut:
             vB, vM, vE, vS = nB, nM, nE, nS
         tag = "S" if vS >= vE else "E"
         tags = [tag]
-        index = {"B": 0, "M": 1, "E": 2, "S": 3}
         for step in reversed(back):
-            tag = step[index[tag]]
+            tag = step[_STATE[tag]]
             tags.append(tag)
         tags.reverse()
         return tags
