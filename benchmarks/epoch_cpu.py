@@ -96,7 +96,7 @@ def run(model: str, args: argparse.Namespace) -> None:
     print(f"{model}: CPU-s per epoch after the first: mean {np.mean(later):.3f}, min {min(later):.3f} "
           f"(wall mean {np.mean(wall[1:] or wall):.3f}); vectors sha256 {digest}")
     if prof is not None:
-        pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
+        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.profile)
 
 
 def _time_phases(net: object, opt: object) -> dict[str, float]:

@@ -60,6 +60,10 @@ def test_full_settings_fills_defaults_and_validates_with_the_schema():
         full_settings({"seed": -1})
     with pytest.raises(UserError, match=r"unknown train setting\(s\) \['learning_rate'\]"):
         full_settings({"learning_rate": 0.1})
+    with pytest.raises(UserError, match=r"train\.batch_size \(1000\) must be a multiple of train\.negative_group \(16\)"):
+        full_settings({"batch_size": 1000, "negative_group": 16})
+    with pytest.raises(UserError, match=r"train\.shared_negatives and train\.negative_group > 1"):
+        full_settings({"shared_negatives": 64, "negative_group": 8})
 
 
 def test_every_train_key_has_a_typed_flag_that_overrides_settings_json():

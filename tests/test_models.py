@@ -112,6 +112,36 @@ def test_negative_sampling_forward_and_gradients(device, shared):
     assert gradcheck(lambda h, w: op.apply(h, w, targets=tg, negatives=ng, scale=scale) * 2.5, [h, w])
 
 
+@pytest.mark.parametrize("group", [2, 3, 4])
+def test_grouped_negatives_equal_each_example_drawing_its_groups(device, group):
+    """Examples in groups of `group` (the last one short when B is not a multiple) scored against
+    their group's negatives: the loss and both gradients are those of per-example negatives that
+    repeat the group's, and the gradients pass a float64 numerical check."""
+    rng = np.random.default_rng(17)
+    n = 7
+    h_np, w_np = rng.normal(size=(n, D)), rng.normal(size=(V, D))
+    targets = rng.integers(1, V, n)
+    grouped = rng.integers(1, V, (-(-n // group), 2))
+    repeated = np.repeat(grouped, group, axis=0)[:n]
+    h, w = _t(h_np, device), _t(w_np, device)
+    tg, ng = _dev(targets, device), _dev(grouped, device)
+    loss = NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=0.7, group=group)
+    np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, targets, repeated, 0.7), rtol=1e-12)
+    loss.backward()
+    h2, w2 = _t(h_np, device), _t(w_np, device)
+    NegativeSampling.apply(h2, w2, targets=tg, negatives=_dev(repeated, device), scale=0.7).backward()
+    np.testing.assert_allclose(h.grad.numpy(), h2.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_dense_grad(w), _dense_grad(w2), rtol=1e-12)
+    assert gradcheck(lambda h, w: NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=0.7, group=group) * 2.5,
+                     [h, w])
+
+
+def test_grouped_negatives_need_one_row_per_group():
+    h, w = _t(np.ones((5, D)), "cpu"), _t(np.ones((V, D)), "cpu")
+    with pytest.raises(ValueError, match="groups of 2 need 3 rows of negatives, got 2"):
+        NegativeSampling.apply(h, w, targets=np.ones(5, dtype=np.int64), negatives=np.ones((2, 2), dtype=np.int64), group=2)
+
+
 @pytest.mark.parametrize("loss", ["negative", "softmax"])
 @pytest.mark.parametrize("cbow_mean", ["gensim", "exact"])
 def test_cbow_model_loss_and_gradients(device, loss, cbow_mean):
@@ -184,6 +214,14 @@ def test_negative_sampling_cpu_path_in_chunks(monkeypatch):
     with jingu.no_grad():
         again = NegativeSampling.apply(h, w, targets=CENTER, negatives=negatives, scale=0.7)
     assert again.item() == loss.item()
+    # Groups of two, one group per chunk, the last group short.
+    monkeypatch.setattr(ops, "CPU_CHUNK_ROWS", 4)
+    grouped = np.array([[2, 5], [4, 1]])
+    repeated = np.repeat(grouped, 2, axis=0)[:3]
+    loss = NegativeSampling.apply(h, w, targets=CENTER, negatives=grouped, scale=0.7, group=2)
+    np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, CENTER, repeated, 0.7), rtol=1e-12)
+    assert gradcheck(lambda h, w: NegativeSampling.apply(h, w, targets=CENTER, negatives=grouped, scale=0.7, group=2),
+                     [h, w])
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])

@@ -62,10 +62,10 @@ def _source(corpus, model, **kwargs) -> PairsDataset:
     return PairsDataset(corpus["root"] / f"{model}.parquet", model, 3, **kwargs)
 
 
-def _run(source, keep, table, device, negative=3, shared=0, counts=None, epoch=2):
+def _run(source, keep, table, device, negative=3, shared=0, counts=None, epoch=2, group=1):
     """Batches of one epoch as host arrays, plus the (launches, syncs) each batch cost after the first."""
     out, costs, last = [], [], None
-    for batch in epoch_batches(source, keep, 7, epoch, 64, 700, table, negative, shared, device):
+    for batch in epoch_batches(source, keep, 7, epoch, 64, 700, table, negative, shared, device, group):
         if counts is not None:
             now = (counts.launches, counts.syncs)
             costs.append(None if last is None else (now[0] - last[0], now[1] - last[1]))
@@ -119,6 +119,22 @@ def test_shared_negatives_follow_the_batch_index_on_both_paths(corpus, gpu):
     for batches in (host, dev):
         for i, (_, _, negs) in enumerate(batches):
             np.testing.assert_array_equal(negs, sampling.draw_negatives(corpus["table"], key, 16 * i, (16,)))
+
+
+def test_grouped_negatives_follow_the_group_index_on_both_paths(corpus, gpu):
+    """With negatives drawn per group of 8 examples, group i of the epoch has draws i * 3 ... on the
+    host (per batch) and on the device (per buffer); the last batch's short group has its own row."""
+    host, _ = _run(_source(corpus, "skipgram"), corpus["keep"], corpus["table"], "cpu", group=8)
+    dev, _ = _run(_source(corpus, "skipgram"), cuda.to_device(corpus["keep"], GPU),
+                  cuda.to_device(corpus["table"], GPU), GPU, group=8)
+    total = sum(b[0].shape[0] for b in host)
+    assert total % 8 and len(host) > 3  # a short last group is exercised
+    expected = sampling.draw_negatives(corpus["table"], sampling.negative_key(7, 2), 0, (-(-total // 8), 3))
+    for batches in (host, dev):
+        assert all(negs.shape == (-(-c.shape[0] // 8), 3) for c, _, negs in batches)
+        np.testing.assert_array_equal(np.concatenate([b[2] for b in batches]), expected)
+    with pytest.raises(ValueError, match="batch_size 64 is not a multiple of the negative group 24"):
+        _run(_source(corpus, "skipgram"), corpus["keep"], corpus["table"], "cpu", group=24)
 
 
 def test_chunks_stay_on_the_device_across_epochs_when_they_fit(corpus, gpu):
@@ -182,7 +198,7 @@ _STUB_OPT = SimpleNamespace(param_groups=[{"lr": 0.0}], step=lambda: None, zero_
 
 
 def _cfg(**kw) -> dict:
-    return {"alpha": 0.05, "min_alpha": 1e-4, "epochs": 3, "loss": "negative", "negative": 2, "shared_negatives": 0,
+    return {"alpha": 0.05, "min_alpha": 1e-4, "epochs": 3, "loss": "negative", "negative": 2, "shared_negatives": 0, "negative_group": 1,
             "batch_size": 8, "shuffle_buffer": 700, "workers": 1, **kw}
 
 

@@ -185,6 +185,8 @@ def test_learning_rate_decays_linearly_from_alpha_to_min_alpha(zipf_pairs, tmp_p
         ("skipgram", "min_alpha", 0.04),
         ("skipgram", "batch_size", 32),
         ("skipgram", "shared_negatives", 8),
+        ("skipgram", "negative_group", 4),
+        ("cbow", "negative_group", 4),
         ("skipgram", "optimizer", "adagrad"),
         ("skipgram", "shuffle_buffer", 300),
         ("skipgram", "seed", 6),
@@ -206,10 +208,12 @@ def test_same_settings_give_the_same_vectors(zipf_pairs, tmp_path):
     assert (tmp_path / "a" / "v.vec").read_bytes() == (tmp_path / "b" / "v.vec").read_bytes()
 
 
-@pytest.mark.parametrize("shared", [0, 16])
-def test_an_example_costs_one_plus_negative_terms_also_with_shared_negatives(zipf_pairs, tmp_path, shared):
+@pytest.mark.parametrize("shared, group", [(0, 1), (16, 1), (0, 8)])
+def test_an_example_costs_one_plus_negative_terms_also_with_shared_negatives(zipf_pairs, tmp_path, shared, group):
     """Output vectors start at zero, so until training moves them every term of the loss is log 2.
     With a vanishing learning rate an example costs (1 + negative) log 2, also when the batch shares
-    `shared_negatives` draws (their terms are scaled by negative / shared_negatives)."""
-    history = run(zipf_pairs, "skipgram", tmp_path, epochs=1, alpha=1e-9, min_alpha=0.0, shared_negatives=shared)
+    `shared_negatives` draws (their terms are scaled by negative / shared_negatives) or a group of
+    examples shares its `negative` draws."""
+    history = run(zipf_pairs, "skipgram", tmp_path, epochs=1, alpha=1e-9, min_alpha=0.0, shared_negatives=shared,
+                  negative_group=group)
     assert history["epochs"][0]["loss"] == pytest.approx((1 + BASE["negative"]) * np.log(2), rel=1e-4)

@@ -105,6 +105,13 @@ def check_train_settings(settings: dict[str, Any]) -> dict[str, Any]:
             out[key] = int(out[key])  # JSON Schema counts 5.0 as an integer; array shapes need an int
     if out["min_alpha"] > out["alpha"]:
         raise UserError(f"train.min_alpha must be in [0, alpha={out['alpha']}], got {out['min_alpha']!r}")
+    if out["batch_size"] % out["negative_group"]:
+        raise UserError(
+            f"train.batch_size ({out['batch_size']}) must be a multiple of train.negative_group "
+            f"({out['negative_group']}), so that a group of examples never spans two batches"
+        )
+    if out["shared_negatives"] and out["negative_group"] > 1:
+        raise UserError("train.shared_negatives and train.negative_group > 1 are two ways of sharing negatives; set one")
     return {k: v for k, v in out.items() if k not in PLACEMENT_KEYS}
 
 

@@ -39,13 +39,16 @@ class Word2Vec(nn.Module):
         dtype: Any = np.float32,
         device: Any = None,
         generator: np.random.Generator | None = None,
+        negative_group: int = 1,
     ) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if vocab_size < 2 or dim < 1:
             raise ValueError(f"need a vocabulary of at least 2 ids and dim >= 1, got {vocab_size} and {dim}")
-        self.vocab_size, self.dim, self.loss = vocab_size, dim, loss
+        if negative_group < 1:
+            raise ValueError(f"negative_group must be at least 1, got {negative_group}")
+        self.vocab_size, self.dim, self.loss, self.negative_group = vocab_size, dim, loss, negative_group
         gen = generator if generator is not None else jingu.default_generator()
         # word2vec: input vectors uniform in (-0.5/dim, 0.5/dim), output vectors zero.
         weights = ((gen.random((vocab_size, dim)) - 0.5) / dim).astype(dtype)
@@ -61,8 +64,9 @@ class Word2Vec(nn.Module):
     def output_loss(self, hidden: jingu.Tensor, targets: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
         """Summed loss of predicting `targets` from `hidden`.
 
-        Negative sampling needs `negatives`: (B, K) per example or (S,) shared by the batch, whose
-        terms are multiplied by `scale` (K / S keeps the expected gradient of K per-example draws).
+        Negative sampling needs `negatives`: (ceil(B / negative_group), K), K for each group of
+        `negative_group` consecutive examples, or (S,) shared by the batch, whose terms are multiplied
+        by `scale` (K / S keeps the expected gradient of K per-example draws).
         """
         if self.loss == "softmax":
             return F.cross_entropy(self.output(hidden), targets, reduction="sum")
@@ -70,7 +74,8 @@ class Word2Vec(nn.Module):
             raise ValueError("negative-sampling loss needs negatives")
         if negatives.ndim == 1:
             return SharedNegativeSampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives, scale=scale)
-        return NegativeSampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives, scale=scale)
+        return NegativeSampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives, scale=scale,
+                                      group=self.negative_group)
 
     def forward(self, center: Any, context: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
         """Summed loss of a batch."""
@@ -105,7 +110,8 @@ class SkipGram(Word2Vec):
 
 def build_model(name: str, vocab_size: int, settings: dict, device: Any = None, generator: np.random.Generator | None = None) -> Word2Vec:
     """The model named `name` ("cbow" or "skipgram") configured from train `settings`."""
-    common = dict(loss=settings.get("loss", "negative"), device=device, generator=generator)
+    common = dict(loss=settings.get("loss", "negative"), device=device, generator=generator,
+                  negative_group=settings.get("negative_group", 1))
     if name == "cbow":
         return CBOW(vocab_size, settings["vector_size"], cbow_mean=settings.get("cbow_mean", "gensim"), **common)
     if name == "skipgram":

@@ -299,10 +299,12 @@ def epoch_batches(
     negative: int = 0,
     shared: int = 0,
     device: str = "cpu",
+    group: int = 1,
 ) -> Iterator[Batch]:
     """Batches of one epoch: masked examples, shuffled in blocks (those of ~`buffer_size` rows),
-    each batch with its negatives (`negative` per example, or `shared` for the batch when > 0;
-    none when `negative` is 0) drawn from the unigram `table`.
+    each batch with its negatives (`negative` per group of `group` consecutive examples, or
+    `shared` for the batch when > 0; none when `negative` is 0) drawn from the unigram `table`.
+    `batch_size` is a multiple of `group`, so that a group never spans two batches.
 
     `keep_prob` and `table` live on `device`. On the CPU, row groups are masked one at a time
     (cache-friendly) and negatives drawn per batch (in the prefetch thread, overlapping the
@@ -315,6 +317,8 @@ def epoch_batches(
     same row groups, so their draws agree. `progress` attributes the buffer's source rows to its
     batches pro rata, so the schedule advances smoothly.
     """
+    if batch_size % group:
+        raise ValueError(f"batch_size {batch_size} is not a multiple of the negative group {group}")
     mask = mask_cbow if source.model == "cbow" else mask_skipgram
     on_device = device != "cpu"
     neg_key = sampling.negative_key(seed, epoch)
@@ -332,7 +336,9 @@ def epoch_batches(
             return None
         if shared:
             return sampling.draw_negatives(table, neg_key, first_batch * shared, (n_batches, shared))
-        return sampling.draw_negatives(table, neg_key, first_example * negative, (n, negative))
+        # Group i of the epoch (examples i * group ...) draws negatives i * negative ... : the draws do
+        # not depend on how batches and buffers split the epoch.
+        return sampling.draw_negatives(table, neg_key, first_example // group * negative, (-(-n // group), negative))
 
     def drain(final: bool) -> Iterator[Batch]:
         nonlocal centers, contexts, held, rows_held, drains, emitted, batches
@@ -351,7 +357,7 @@ def epoch_batches(
             if block is None:
                 negs = negatives(emitted + start, stop - start, batches + i, 1)
             else:
-                negs = block[start:stop] if not shared else block[i : i + 1]
+                negs = block[start // group : -(-stop // group)] if not shared else block[i : i + 1]
             if shared and negs is not None:
                 negs = negs[0]
             yield Batch(center[start:stop], context[start:stop], per_example * (stop - start), negs)

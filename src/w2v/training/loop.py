@@ -158,7 +158,7 @@ class Epochs:
         seed = sampling.worker_seed(self.seed, index, self.workers)
         stream = epoch_batches(
             source, self.keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], self.unigram,
-            self.negative, cfg["shared_negatives"], self.device,
+            self.negative, cfg["shared_negatives"], self.device, cfg["negative_group"],
         )
         if not self.on_gpu and self.spare_core:
             stream = prefetch(stream)  # masking, shuffling and draws overlap the step on a spare core

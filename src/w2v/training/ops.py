@@ -6,7 +6,8 @@ scatters it straight into the matrix.
 
 - `context_mean`: CBOW's hidden layer, the mean of the non-padding context vectors (jingu's
   embedding bag), with word2vec/gensim's update rule unless `exact`.
-- `NegativeSampling`: the summed loss of a batch with `negative` negatives drawn per example.
+- `NegativeSampling`: the summed loss of a batch with `negative` negatives drawn per example, or
+  per group of consecutive examples.
 - `SharedNegativeSampling`: the same loss with one set of negatives shared by the whole batch.
 """
 
@@ -75,46 +76,75 @@ class _Saved(NamedTuple):
     shape: tuple[int, ...]
 
 
+def _group_spans(n: int, group: int, groups_per_chunk: int) -> list[tuple[int, int, int]]:
+    """(first group, end group, group size) per chunk: full groups in chunks, then the short last group."""
+    full = n // group
+    spans = [(lo, min(full, lo + groups_per_chunk), group) for lo in range(0, full, groups_per_chunk)]
+    if n % group:
+        spans.append((full, full + 1, n % group))
+    return spans
+
+
 class NegativeSampling(jingu.Function):
     """Summed loss -log s(h.w_t) - scale * sum_k log s(-h.w_k) over a batch; inputs (hidden, out_weight).
 
-    `targets` (B,) are the true words, `negatives` (B, K) each example's negatives. The loss is a
-    scalar, so its gradients for an upstream `gy` are `gy` times those for 1: the forward computes
-    them chunk by chunk, using each chunk's gathered output rows twice while they are in cache
-    (scores, then the hidden gradient) instead of keeping a (B, K+1, d) array for the backward.
+    `targets` (B,) are the true words, `negatives` (G, K) the negatives of G groups of `group`
+    consecutive examples (G = ceil(B / group); the last group may be short): every example of a
+    group is scored against the same K negatives. With `group` 1 each example has its own, as in
+    word2vec; a larger group gathers each negative row once for the whole group and scores it with
+    one small matrix product, which is faster on the CPU (as in Ji et al.'s shared-negative
+    batching for skip-gram).
+
+    The loss is a scalar, so its gradients for an upstream `gy` are `gy` times those for 1: the
+    forward computes them chunk by chunk, using each chunk's gathered output rows twice while they
+    are in cache (scores, then the hidden gradient) instead of keeping the rows for the backward.
     """
 
-    def forward(self, hidden: Any, weight: Any, targets: Any = None, negatives: Any = None, scale: float = 1.0) -> Any:
+    def forward(self, hidden: Any, weight: Any, targets: Any = None, negatives: Any = None, scale: float = 1.0,
+                group: int = 1) -> Any:
         xp = get_array_module(hidden)
-        ids = xp.concatenate([targets[:, None], negatives], axis=1)  # column 0: the true word
-        n, k1 = ids.shape
+        n, dim = hidden.shape
+        n_groups, k = negatives.shape
+        if group < 1 or n_groups != -(-n // group):
+            raise ValueError(f"{n} examples in groups of {group} need {-(-n // max(group, 1))} rows of negatives, got {n_groups}")
         dtype = hidden.dtype
-        # With t = score for negatives and t = -score for the true word, every term is softplus(t)
-        # (times `scale` for negatives) and d term / d score = coef * sigmoid(t), coef = (-1, scale, ...).
-        sign = xp.ones(k1, dtype=dtype)
+        # Column 0 of each example is its true word, columns 1..K its group's negatives. With t = score
+        # for negatives and t = -score for the true word, every term is softplus(t) (times `scale` for
+        # negatives) and d term / d score = coef * sigmoid(t), coef = (-1, scale, ...).
+        sign = xp.ones(k + 1, dtype=dtype)
         sign[0] = -1.0
-        coef = xp.full(k1, scale, dtype=dtype)
+        coef = xp.full(k + 1, scale, dtype=dtype)
         coef[0] = -1.0
         half_sign, half_coef = 0.5 * sign, 0.5 * coef  # sigmoid(x) = 0.5 * tanh(0.5 * x) + 0.5
-        scores = xp.empty((n, k1, 1), dtype=dtype)
-        g = xp.empty((n, k1), dtype=dtype)
+        scores = xp.empty((n, k + 1), dtype=dtype)
+        g = xp.empty((n, k + 1), dtype=dtype)
         want_h = self.needs_input_grad[0]
-        grad_h = xp.empty((n, 1, hidden.shape[1]), dtype=dtype) if want_h else None
-        step = max(1, CPU_CHUNK_ROWS // k1) if xp is np else max(n, 1)
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
-            rows = xp.take(weight, ids[lo:hi], axis=0)  # (c, K+1, d)
-            xp.matmul(rows, hidden[lo:hi, :, None], out=scores[lo:hi])
-            gc = g[lo:hi]
-            xp.multiply(scores[lo:hi, :, 0], half_sign, out=gc)  # coef * sigmoid(t) through tanh
+        grad_h = xp.empty((n, dim), dtype=dtype) if want_h else None
+        per_chunk = max(1, CPU_CHUNK_ROWS // (group + k)) if xp is np else max(n_groups, 1)
+        for g_lo, g_hi, size in _group_spans(n, group, per_chunk):
+            lo = g_lo * group
+            hi = lo + (g_hi - g_lo) * size
+            h = hidden[lo:hi]
+            true_rows = xp.take(weight, targets[lo:hi], axis=0)  # (m, d)
+            neg_rows = xp.take(weight, negatives[g_lo:g_hi], axis=0)  # (c, K, d), once per group
+            sc, gc = scores[lo:hi], g[lo:hi]
+            sc[:, 0] = xp.einsum("ij,ij->i", true_rows, h)
+            # (c, K, d) x (c, d, size): each group's K negatives against its examples
+            neg = xp.matmul(neg_rows, h.reshape(-1, size, dim).transpose(0, 2, 1))
+            sc[:, 1:] = neg.transpose(0, 2, 1).reshape(-1, k)
+            xp.multiply(sc, half_sign, out=gc)  # coef * sigmoid(t) through tanh
             xp.tanh(gc, out=gc)
             gc *= half_coef
             gc += half_coef
             if want_h:
-                xp.matmul(gc[:, None, :], rows, out=grad_h[lo:hi])
-        terms = _softplus(xp, scores[:, :, 0] * sign)
+                gh = grad_h[lo:hi]
+                xp.matmul(gc[:, 1:].reshape(-1, size, k), neg_rows, out=gh.reshape(-1, size, dim))
+                gh += gc[:, :1] * true_rows
+        terms = _softplus(xp, scores * sign)
         loss = terms[:, 0].sum() + scale * terms[:, 1:].sum()
-        self.meta = _Saved(g, None if grad_h is None else grad_h[:, 0], ids, hidden, weight.shape)
+        per_example = negatives if group == 1 else xp.repeat(negatives, group, axis=0)[:n]
+        ids = xp.concatenate([targets[:, None], per_example], axis=1)
+        self.meta = _Saved(g, grad_h, ids, hidden, weight.shape)
         return xp.asarray(loss, dtype=dtype)
 
     def backward(self, gy: Any) -> Any:
