@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--models", nargs="+", default=["cbow", "skipgram"], choices=["cbow", "skipgram"])
     p.add_argument("--epochs", type=int, default=2, help="epochs timed (the first one also reads Parquet)")
     p.add_argument("--profile", type=int, default=0, help="print the top N functions by own time (cProfile)")
+    p.add_argument("--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"],
+                   help="what --profile ranks by (cumulative shows which phase a cost belongs to)")
     p.add_argument("--workers", type=int, default=1,
                    help="Hogwild workers; above 1 only the wall time counts (CPU-s are the parent's alone)")
     p.add_argument("--no-prefetch", action="store_true",
@@ -96,7 +98,7 @@ def run(model: str, args: argparse.Namespace) -> None:
     print(f"{model}: CPU-s per epoch after the first: mean {np.mean(later):.3f}, min {min(later):.3f} "
           f"(wall mean {np.mean(wall[1:] or wall):.3f}); vectors sha256 {digest}")
     if prof is not None:
-        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(args.profile)
+        pstats.Stats(prof).sort_stats(args.sort).print_stats(args.profile)
 
 
 def _time_phases(net: object, opt: object) -> dict[str, float]:
