@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import make_workdir, read_config, snakemake, write_config
 
+from w2v.config import model_settings
 from w2v.train import train
 from w2v.vectors import KeyedVectors
 
@@ -50,7 +51,8 @@ def test_rerun_resumes_from_the_checkpoint(workdir):
     results = workdir / "results"
     reference = (results / "cbow.vec").read_bytes()
     (results / "cbow.vec").unlink()
-    settings = {**{k: v for k, v in TRAIN.items() if k != "device"}, "seed": 1}
+    # The rule's own settings (the workdir's config: the shipped train keys and TRAIN over them)
+    settings = {k: v for k, v in model_settings(read_config(workdir), "cbow").items() if k != "device"}
     train("cbow", results / "pairs" / "cbow", results / "vocab.tsv", settings, results / "x.vec",
           results / "x.json", checkpoint_path=results / "checkpoints/cbow.npz", device="cpu", stop_after=1)
     done = snakemake(workdir, "results/cbow.vec")
