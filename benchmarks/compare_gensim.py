@@ -3,7 +3,9 @@
 For each model (CBOW, skip-gram) and seed it prints training seconds, words/s (in-vocabulary corpus
 words per second, as gensim and the C tool count them), alias hit@10 and MRR on the alias groups;
 then, per model, the mean and sample standard deviation of alias MRR over the seeds for both sides,
-and our/gensim ratios of the means, of the standard deviations and of words/s. Shared
+and our/gensim ratios of the means, of the standard deviations and of words/s; and the median
+our/gensim ratio of per-group standard deviations over the alias groups both sides score in the same
+band (`--per-group` prints every group's mean and std, to see which groups a spread comes from). Shared
 hyperparameters: vector_size, window, negative, min_count, sample, epochs, seed; the rest (alpha,
 batch size, ...) come from our config (gensim keeps its defaults).
 
@@ -67,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="gensim words/s measured elsewhere, one per model, for the ratio when gensim is skipped")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one of our train settings (JSON value), e.g. batch_size=4096")
+    p.add_argument("--per-group", action="store_true",
+                   help="also print each alias group's MRR over the seeds (mean and std, both sides), to see "
+                        "which groups a spread comes from")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
     return p.parse_args(argv)
 
@@ -103,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         sys.exit(f"error: {exc}")
     summary = summarize(rows)
+    attach_group_spreads(summary, rows, args.aliases)
     print_table(rows, summary, args)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "summary": summary}, indent=2) + "\n", encoding="utf-8")
@@ -206,7 +212,7 @@ def alias_scores(keys: list[str], vectors, aliases: str) -> dict:
     from w2v.vectors import KeyedVectors  # noqa: PLC0415
 
     m = alias_metrics(KeyedVectors(keys, vectors), load_alias_groups(aliases))
-    return {"hit_at_10": m["hit_at_10"], "mrr": m["mrr"]}
+    return {"hit_at_10": m["hit_at_10"], "mrr": m["mrr"], "group_mrr": [g["mrr"] for g in m["per_group"]]}
 
 
 def run_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: argparse.Namespace, tmp: Path) -> dict:
@@ -250,6 +256,9 @@ def median_row(runs: list[dict]) -> dict:
     for key in ("seconds", "words_per_sec", "hit_at_10", "mrr"):
         values = [r[key] for r in runs if r.get(key) is not None]
         row[key] = statistics.median(values) if values else None
+    if len(runs) > 1 and all(r.get("group_mrr") for r in runs):  # per group too, so groups and total agree
+        row["group_mrr"] = [statistics.median(x) if None not in x else None
+                            for x in zip(*(r["group_mrr"] for r in runs))]
     if len(runs) > 1:
         row["rounds"] = [{k: r.get(k) for k in ("seconds", "words_per_sec", "hit_at_10", "mrr")} for r in runs]
     return row
@@ -279,6 +288,47 @@ def summarize(rows: list[dict]) -> list[dict]:
                     "mrr_std_ratio": ratio(ours["mrr_std"], theirs["mrr_std"]),
                     "words_per_sec_ratio": ratio(ours["words_per_sec"], theirs["words_per_sec"])})
     return out
+
+
+# Groups whose mean MRR lies in this band on both sides are "matched": there neither side sits at the
+# floor (a group ranked far off on every seed has a tiny spread because 1/rank is near 0 whatever the
+# rank) or at the ceiling, so their spreads compare like for like.
+MATCHED_BAND = (0.2, 0.8)
+
+
+def attach_group_spreads(summary: list[dict], rows: list[dict], aliases: str) -> None:
+    """Per model with 2+ seeds: each alias group's MRR mean and std over the seeds for both sides, and
+    the median ours/gensim std ratio over the groups matched in level (MATCHED_BAND)."""
+    import statistics  # noqa: PLC0415
+
+    from w2v.evaluation import load_alias_groups  # noqa: PLC0415
+
+    groups = [" ".join(g) for g in load_alias_groups(aliases)]
+
+    def stats(values: list) -> dict | None:
+        got = [v for v in values if v is not None]
+        if len(got) < 2:
+            return None
+        return {"mean": statistics.fmean(got), "std": statistics.stdev(got)}
+
+    for s in summary:
+        if len(s["seeds"]) < 2:
+            continue
+        per_side = {}
+        for side in ("ours", "gensim"):
+            runs = [r["group_mrr"] for r in rows if r["model"] == s["model"] and r["impl"] == side
+                    and r.get("group_mrr")]
+            per_side[side] = list(zip(*runs)) if runs else [()] * len(groups)
+        entries, ratios = [], []
+        lo, hi = MATCHED_BAND
+        for i, name in enumerate(groups):
+            o, g = stats(list(per_side["ours"][i])), stats(list(per_side["gensim"][i]))
+            entries.append({"group": name, "ours": o, "gensim": g})
+            if o and g and g["std"] > 0 and lo <= o["mean"] <= hi and lo <= g["mean"] <= hi:
+                ratios.append(o["std"] / g["std"])
+        s["per_group"] = entries
+        s["matched_groups"] = len(ratios)
+        s["matched_std_ratio"] = statistics.median(ratios) if ratios else None
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -313,6 +363,21 @@ def print_table(rows: list[dict], summary: list[dict], args: argparse.Namespace)
         if len(s["seeds"]) > 1:
             each = {side: " ".join(_fmt(x, ".3f") for x in s[side]["mrr_per_seed"]) for side in ("ours", "gensim")}
             print(f"{s['model']} MRR per seed: ours [{each['ours']}], gensim [{each['gensim']}]")
+    for s in summary:
+        if "per_group" not in s:
+            continue
+        lo, hi = MATCHED_BAND
+        print(f"{s['model']}: median std ratio ours/gensim over the {s['matched_groups']} alias group(s) whose "
+              f"mean MRR is {lo}-{hi} on both sides: {_fmt(s['matched_std_ratio'], '.2f')}")
+        if args.per_group:
+            print(f"\n{s['model']}, alias MRR per group over seeds (mean ± std):\n")
+            print("| group | ours | gensim | std ours/gensim |")
+            print("|---|---:|---:|---:|")
+            for e in s["per_group"]:
+                o, g = e["ours"], e["gensim"]
+                cell = {k: f"{v['mean']:.3f} ± {v['std']:.3f}" if v else "n/a" for k, v in (("o", o), ("g", g))}
+                ratio = o["std"] / g["std"] if o and g and g["std"] > 0 else None
+                print(f"| {e['group']} | {cell['o']} | {cell['g']} | {_fmt(ratio, '.2f')} |")
 
 
 if __name__ == "__main__":

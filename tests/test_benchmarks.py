@@ -52,10 +52,11 @@ def test_compare_gensim_segments_a_raw_corpus_and_summarizes_seeds(zipf_pairs, t
     aliases.write_text("词1 词2\n词3 词4 词5\n", encoding="utf-8")
     out = tmp_path / "result.json"
     argv = ["--corpus", str(raw), "--user-dict", str(user_dict), "--aliases", str(aliases), "--epochs", "1",
-            "--models", "cbow", "--seeds", "1", "2", "3", "--json", str(out)]
+            "--models", "cbow", "--seeds", "1", "2", "3", "--per-group", "--json", str(out)]
     assert bench.main(argv) == 0
     printed = capsys.readouterr().out
     assert "| cbow | 1 2 3 |" in printed and "cbow MRR per seed: ours [" in printed
+    assert "cbow, alias MRR per group over seeds" in printed and "| 词3 词4 词5 |" in printed
     result = json.loads(out.read_text(encoding="utf-8"))
     ours = [r for r in result["rows"] if r["impl"] == "ours"]
     theirs = [r for r in result["rows"] if r["impl"] == "gensim"]
@@ -68,8 +69,32 @@ def test_compare_gensim_segments_a_raw_corpus_and_summarizes_seeds(zipf_pairs, t
         assert summary[side]["mrr_per_seed"] == mrr
         assert summary[side]["mrr_mean"] == pytest.approx(statistics.fmean(mrr))
         assert summary[side]["mrr_std"] == pytest.approx(statistics.stdev(mrr))
+    assert [e["group"] for e in summary["per_group"]] == ["词1 词2", "词3 词4 词5"]
+    per_seed = [r["group_mrr"][1] for r in ours]
+    if None not in per_seed:
+        assert summary["per_group"][1]["ours"]["mean"] == pytest.approx(statistics.fmean(per_seed))
     if summary["gensim"]["mrr_std"]:
         assert summary["mrr_std_ratio"] == pytest.approx(summary["ours"]["mrr_std"] / summary["gensim"]["mrr_std"])
+
+
+def test_group_spreads_compare_only_groups_matched_in_level(tmp_path):
+    bench = _load("compare_gensim")
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("甲 乙\n丙 丁\n戊 己\n", encoding="utf-8")
+    ours = [[0.4, 0.25, 0.9], [0.6, 0.45, 0.3], [0.5, 0.35, 0.6]]  # per seed: group MRRs
+    gensim = [[0.45, 0.01, 0.5], [0.55, 0.01, 0.4], [0.50, 0.02, None]]
+    rows = [{"model": "skipgram", "impl": impl, "seed": seed, "mrr": 0.3, "words_per_sec": 1.0, "group_mrr": g}
+            for seed in (1, 2, 3) for impl, g in (("gensim", gensim[seed - 1]), ("ours", ours[seed - 1]))]
+    (summary,) = bench.summarize(rows)
+    bench.attach_group_spreads([summary], rows, str(aliases))
+    first, floor, third = summary["per_group"]
+    assert first["group"] == "甲 乙" and first["ours"]["mean"] == pytest.approx(0.5)
+    assert first["ours"]["std"] == pytest.approx(0.1) and first["gensim"]["std"] == pytest.approx(0.05)
+    assert third["gensim"] == {"mean": pytest.approx(0.45), "std": pytest.approx(statistics.stdev([0.5, 0.4]))}
+    # gensim sits at the floor on the second group (tiny spread, ours is mid-range): not compared.
+    assert floor["gensim"]["mean"] < 0.2 < floor["ours"]["mean"] and summary["matched_groups"] == 2
+    ratios = [0.1 / 0.05, statistics.stdev([0.9, 0.3, 0.6]) / statistics.stdev([0.5, 0.4])]
+    assert summary["matched_std_ratio"] == pytest.approx(statistics.median(ratios))
 
 
 def test_median_row_keeps_missing_figures_missing():
