@@ -311,21 +311,19 @@ def attach_group_spreads(summary: list[dict], rows: list[dict], aliases: str) ->
             return None
         return {"mean": statistics.fmean(got), "std": statistics.stdev(got)}
 
+    lo, hi = MATCHED_BAND
     for s in summary:
         if len(s["seeds"]) < 2:
             continue
-        per_side = {}
-        for side in ("ours", "gensim"):
-            runs = [r["group_mrr"] for r in rows if r["model"] == s["model"] and r["impl"] == side
-                    and r.get("group_mrr")]
-            per_side[side] = list(zip(*runs)) if runs else [()] * len(groups)
+        runs = {side: [r["group_mrr"] for r in rows if r["model"] == s["model"] and r["impl"] == side
+                       and r.get("group_mrr")] for side in ("ours", "gensim")}
         entries, ratios = [], []
-        lo, hi = MATCHED_BAND
         for i, name in enumerate(groups):
-            o, g = stats(list(per_side["ours"][i])), stats(list(per_side["gensim"][i]))
-            entries.append({"group": name, "ours": o, "gensim": g})
-            if o and g and g["std"] > 0 and lo <= o["mean"] <= hi and lo <= g["mean"] <= hi:
-                ratios.append(o["std"] / g["std"])
+            o, g = (stats([run[i] for run in runs[side]]) for side in ("ours", "gensim"))
+            ratio = o["std"] / g["std"] if o and g and g["std"] > 0 else None
+            entries.append({"group": name, "ours": o, "gensim": g, "std_ratio": ratio})
+            if ratio is not None and lo <= o["mean"] <= hi and lo <= g["mean"] <= hi:
+                ratios.append(ratio)
         s["per_group"] = entries
         s["matched_groups"] = len(ratios)
         s["matched_std_ratio"] = statistics.median(ratios) if ratios else None
@@ -376,8 +374,7 @@ def print_table(rows: list[dict], summary: list[dict], args: argparse.Namespace)
             for e in s["per_group"]:
                 o, g = e["ours"], e["gensim"]
                 cell = {k: f"{v['mean']:.3f} ± {v['std']:.3f}" if v else "n/a" for k, v in (("o", o), ("g", g))}
-                ratio = o["std"] / g["std"] if o and g and g["std"] > 0 else None
-                print(f"| {e['group']} | {cell['o']} | {cell['g']} | {_fmt(ratio, '.2f')} |")
+                print(f"| {e['group']} | {cell['o']} | {cell['g']} | {_fmt(e['std_ratio'], '.2f')} |")
 
 
 if __name__ == "__main__":

@@ -70,9 +70,13 @@ def test_compare_gensim_segments_a_raw_corpus_and_summarizes_seeds(zipf_pairs, t
         assert summary[side]["mrr_mean"] == pytest.approx(statistics.fmean(mrr))
         assert summary[side]["mrr_std"] == pytest.approx(statistics.stdev(mrr))
     assert [e["group"] for e in summary["per_group"]] == ["词1 词2", "词3 词4 词5"]
-    per_seed = [r["group_mrr"][1] for r in ours]
-    if None not in per_seed:
-        assert summary["per_group"][1]["ours"]["mean"] == pytest.approx(statistics.fmean(per_seed))
+    for i, entry in enumerate(summary["per_group"]):
+        scored = [r["group_mrr"][i] for r in ours if r["group_mrr"][i] is not None]
+        if len(scored) < 2:  # a group scored on fewer than 2 seeds has no spread
+            assert entry["ours"] is None
+        else:
+            assert entry["ours"]["mean"] == pytest.approx(statistics.fmean(scored))
+            assert entry["ours"]["std"] == pytest.approx(statistics.stdev(scored))
     if summary["gensim"]["mrr_std"]:
         assert summary["mrr_std_ratio"] == pytest.approx(summary["ours"]["mrr_std"] / summary["gensim"]["mrr_std"])
 
@@ -93,6 +97,7 @@ def test_group_spreads_compare_only_groups_matched_in_level(tmp_path):
     assert third["gensim"] == {"mean": pytest.approx(0.45), "std": pytest.approx(statistics.stdev([0.5, 0.4]))}
     # gensim sits at the floor on the second group (tiny spread, ours is mid-range): not compared.
     assert floor["gensim"]["mean"] < 0.2 < floor["ours"]["mean"] and summary["matched_groups"] == 2
+    assert first["std_ratio"] == pytest.approx(2.0) and floor["std_ratio"] > 1
     ratios = [0.1 / 0.05, statistics.stdev([0.9, 0.3, 0.6]) / statistics.stdev([0.5, 0.4])]
     assert summary["matched_std_ratio"] == pytest.approx(statistics.median(ratios))
 
