@@ -64,6 +64,26 @@ def train_settings(model: str) -> str:
     return json.dumps(values, sort_keys=True)
 
 
+def check_train_combinations() -> None:
+    """Each model's train settings taken together (min_alpha <= alpha, batch_size a multiple of
+    negative_group, ...), as `w2v train` checks them: the schema sees one key at a time, and a
+    bad pair would otherwise fail only when its train job starts, after the text stages ran."""
+    try:
+        from w2v.config import check_train_settings
+        from w2v.errors import UserError
+    except ImportError:  # jobs run in their own (conda) environment, where `w2v train` checks them
+        return
+    for model in TRAIN_MODELS:
+        try:
+            check_train_settings(json.loads(train_settings(model)))
+        except UserError as exc:
+            where = f"train plus train.{model}" if config["train"].get(model) else "train"
+            raise WorkflowError(f"invalid configuration for {model} (config section {where}): {exc}") from None
+
+
+check_train_combinations()
+
+
 def corpus_files() -> list[str]:
     """The files of config key `corpus`: a file, a folder (its files, sorted, hidden ones skipped) or
     a glob pattern (sorted matches)."""
