@@ -7,7 +7,7 @@ and our/gensim ratios of the means, of the standard deviations and of words/s; a
 our/gensim ratio of per-group standard deviations over the alias groups both sides score in the same
 band (`--per-group` prints every group's mean and std, to see which groups a spread comes from). Shared
 hyperparameters: vector_size, window, negative, min_count, sample, epochs, seed; the rest (alpha,
-batch size, ...) come from our config (gensim keeps its defaults).
+batch size, ...) come from our config (gensim keeps its defaults, or takes `--gensim-set`).
 
     python benchmarks/compare_gensim.py                         # CPU, results/tokens/, 20 epochs
     python benchmarks/compare_gensim.py --rounds 3              # medians of 3 alternating runs each
@@ -15,6 +15,7 @@ batch size, ...) come from our config (gensim keeps its defaults).
         --user-dict data/userdict_shuihuzhuan.txt --aliases data/eval/shuihuzhuan_aliases.txt --seeds 1 2 3
     python benchmarks/compare_gensim.py --device cuda --repeat 10 --skip-gensim
     python benchmarks/compare_gensim.py --models cbow --epochs 5 --set batch_size=2048
+    python benchmarks/compare_gensim.py --models skipgram --gensim-set alpha=0.05   # gensim off its defaults
 
 `--corpus` takes a raw text and segments and cleans it with the pipeline's own functions (config
 sections `segment` and `clean`) into a temporary token file; `--tokens` takes a token file as is.
@@ -69,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="gensim words/s measured elsewhere, one per model, for the ratio when gensim is skipped")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one of our train settings (JSON value), e.g. batch_size=4096")
+    p.add_argument("--gensim-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="pass one more keyword to gensim's Word2Vec (JSON value), e.g. alpha=0.05; the shared "
+                        "settings (--set sample=0 and the like) already reach both sides")
     p.add_argument("--per-group", action="store_true",
                    help="also print each alias group's MRR over the seeds (mean and std, both sides), to see "
                         "which groups a spread comes from")
@@ -200,10 +204,19 @@ def model_settings(config: dict, model: str, args: argparse.Namespace, seed: int
     values["seed"] = seed
     values["epochs"] = args.epochs
     values["workers"] = ((config.get("train") or {}).get(model) or {}).get("workers", args.workers)
-    for item in args.set:
-        key, _, raw = item.partition("=")
-        values[key] = json.loads(raw) if raw[:1] in "0123456789-[{\"tfn" else raw
+    values.update(parse_assignments(args.set))
     values.pop("device", None)
+    return values
+
+
+def parse_assignments(items: list[str]) -> dict:
+    """KEY=VALUE strings as a dict, each value read as JSON where it looks like JSON, else as a string."""
+    values = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            sys.exit(f"error: {item!r} is not KEY=VALUE")
+        values[key] = json.loads(raw) if raw[:1] in "0123456789-[{\"tfn" else raw
     return values
 
 
@@ -236,15 +249,17 @@ def run_gensim(model: str, tokens: Path, settings: dict, min_count: int, window:
         return {"impl": "gensim", "model": model, "seconds": None, "words_per_sec": None,
                 "hit_at_10": None, "mrr": None, "note": "gensim not installed"}
     sentences = [line.split() for line in tokens.read_text(encoding="utf-8").splitlines() if line]
-    w2v = Word2Vec(vector_size=settings["vector_size"], window=window, negative=settings["negative"],
-                   min_count=min_count, sample=settings["sample"], sg=int(model == "skipgram"),
-                   cbow_mean=1, workers=args.workers, seed=settings["seed"])
+    options = {"vector_size": settings["vector_size"], "window": window, "negative": settings["negative"],
+               "min_count": min_count, "sample": settings["sample"], "sg": int(model == "skipgram"),
+               "cbow_mean": 1, "workers": args.workers, "seed": settings["seed"]}
+    options.update(parse_assignments(args.gensim_set))  # --gensim-set wins, even over a shared setting
+    w2v = Word2Vec(**options)
     w2v.build_vocab(sentences)
     start = time.perf_counter()
     w2v.train(sentences, total_examples=len(sentences), epochs=args.epochs)
     seconds = time.perf_counter() - start
     return {"impl": "gensim", "model": model, "device": f"cpu x{args.workers}", "seconds": seconds,
-            "words_per_sec": n_tokens * args.epochs / seconds,
+            "words_per_sec": n_tokens * args.epochs / seconds, "alpha": w2v.alpha,
             **alias_scores(list(w2v.wv.index_to_key), w2v.wv.vectors, args.aliases)}
 
 

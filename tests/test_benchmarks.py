@@ -81,6 +81,25 @@ def test_compare_gensim_segments_a_raw_corpus_and_summarizes_seeds(zipf_pairs, t
         assert summary["mrr_std_ratio"] == pytest.approx(summary["ours"]["mrr_std"] / summary["gensim"]["mrr_std"])
 
 
+def test_compare_gensim_passes_gensim_set_to_gensim_only(zipf_pairs, tmp_path):
+    pytest.importorskip("gensim")
+    bench = _load("compare_gensim")
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("词1 词2\n", encoding="utf-8")
+    base = ["--tokens", str(zipf_pairs / "tokens.txt"), "--aliases", str(aliases), "--epochs", "1",
+            "--models", "skipgram", "--workers", "1"]
+    alphas = {}
+    for extra in ([], ["--gensim-set", "alpha=0.05", "--gensim-set", "sample=0"]):
+        out = tmp_path / f"rows{len(extra)}.json"
+        assert bench.main([*base, *extra, "--json", str(out)]) == 0
+        gensim_row, ours_row = json.loads(out.read_text(encoding="utf-8"))["rows"]
+        alphas[len(extra)] = gensim_row["alpha"]
+        assert ours_row["settings"]["alpha"] != 0.05 and ours_row["settings"]["sample"] > 0  # ours untouched
+    assert alphas == {0: 0.025, 4: 0.05}  # gensim's default, then the override
+    with pytest.raises(SystemExit, match="not KEY=VALUE"):
+        bench.parse_assignments(["alpha0.05"])
+
+
 def test_group_spreads_compare_only_groups_matched_in_level(tmp_path):
     bench = _load("compare_gensim")
     aliases = tmp_path / "aliases.txt"
