@@ -155,6 +155,20 @@ def test_batches_hold_every_masked_example_once(pairs, model, buffer_size):
     assert max(sizes) == 64 and all(s > 0 for s in sizes)
 
 
+def test_a_buffer_below_a_row_group_shuffles_one_row_group(pairs):
+    """The buffer takes in whole row groups (500 rows in this fixture), so any smaller size acts as
+    one row group (what the config schema says of `shuffle_buffer`), and a larger one mixes groups."""
+    def centers(buffer_size):
+        return np.concatenate([b.center for b in epoch_batches(pairs["skipgram"], pairs["keep"], 7, 0, 64, buffer_size)])
+
+    one_group = centers(500)
+    np.testing.assert_array_equal(centers(499), one_group)
+    # A buffer of 1 also drains after the short last group (174 rows), so only the tail differs.
+    head = one_group.shape[0] - 500
+    np.testing.assert_array_equal(centers(1)[:head], one_group[:head])
+    assert np.any(centers(1000)[:head] != one_group[:head])
+
+
 def test_batches_are_shuffled_and_reproducible(pairs):
     def first(seed, epoch=0):
         batches = epoch_batches(pairs["cbow"], pairs["keep"], seed, epoch, 32, 10**6)
