@@ -77,7 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also print each alias group's MRR over the seeds (mean and std, both sides), to see "
                         "which groups a spread comes from")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.gensim_options = parse_assignments(args.gensim_set)  # now, not after ours has trained
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +254,7 @@ def run_gensim(model: str, tokens: Path, settings: dict, min_count: int, window:
     options = {"vector_size": settings["vector_size"], "window": window, "negative": settings["negative"],
                "min_count": min_count, "sample": settings["sample"], "sg": int(model == "skipgram"),
                "cbow_mean": 1, "workers": args.workers, "seed": settings["seed"]}
-    options.update(parse_assignments(args.gensim_set))  # --gensim-set wins, even over a shared setting
+    options.update(args.gensim_options)  # --gensim-set wins, even over a shared setting
     w2v = Word2Vec(**options)
     w2v.build_vocab(sentences)
     start = time.perf_counter()
