@@ -78,7 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "which groups a spread comes from")
     p.add_argument("--json", default=None, help="also write the results as JSON here")
     args = p.parse_args(argv)
-    args.gensim_options = parse_assignments(args.gensim_set)  # now, not after ours has trained
+    # Parsed now, so a malformed one fails before the corpus is segmented or anything trains.
+    args.our_options = parse_assignments(args.set)
+    args.gensim_options = parse_assignments(args.gensim_set)
     return args
 
 
@@ -206,7 +208,7 @@ def model_settings(config: dict, model: str, args: argparse.Namespace, seed: int
     values["seed"] = seed
     values["epochs"] = args.epochs
     values["workers"] = ((config.get("train") or {}).get(model) or {}).get("workers", args.workers)
-    values.update(parse_assignments(args.set))
+    values.update(args.our_options)
     values.pop("device", None)
     return values
 

@@ -98,6 +98,9 @@ def test_compare_gensim_passes_gensim_set_to_gensim_only(zipf_pairs, tmp_path):
     assert alphas == {0: 0.025, 4: 0.05}  # gensim's default, then the override
     with pytest.raises(SystemExit, match="not KEY=VALUE"):
         bench.parse_assignments(["alpha0.05"])
+    for flag in ("--set", "--gensim-set"):  # refused with the arguments, before any segmenting or training
+        with pytest.raises(SystemExit, match="not KEY=VALUE"):
+            bench.parse_args([flag, "batch_size4096"])
 
 
 def test_group_spreads_compare_only_groups_matched_in_level(tmp_path):
