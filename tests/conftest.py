@@ -41,3 +41,15 @@ def zipf_pairs(tmp_path_factory) -> Path:
     write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
                 root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
     return root
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """jingu's CuPy paths on a fake CuPy (tests/jingu/fake_cupy.py) that counts kernel launches and
+    host syncs: (the fake module, its counters)."""
+    import sys  # noqa: PLC0415
+
+    sys.path.insert(0, str(Path(__file__).parent / "jingu"))
+    import fake_cupy  # noqa: PLC0415
+
+    return fake_cupy, fake_cupy.install(monkeypatch)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,15 +247,6 @@ def test_sparse_sgd_step_in_chunks_matches_dense(monkeypatch, momentum):
 
 
 NO_CUPY = pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed: the GPU tests cover its path")
-
-
-@pytest.fixture
-def fake_gpu(monkeypatch):
-    sys.path.insert(0, str(Path(__file__).parent / "jingu"))
-    import fake_cupy  # noqa: PLC0415
-
-    counts = fake_cupy.install(monkeypatch)
-    return fake_cupy, counts
 
 
 def _host_and_device(fake, counts, fn, tables, gy):

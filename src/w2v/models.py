@@ -10,6 +10,10 @@ learning rate means what it means in word2vec (a step per example, not per batch
   word2vec and gensim do; `"exact"` is the true gradient of the mean.
 - Skip-gram: as in word2vec, each (center, context) pair feeds the context word's input vector and
   predicts the center word.
+
+With a character `composition` (`train.chars`, see `w2v.chars`), `embed_in` also holds one row per
+character after the word rows, and a word's input vector is its composition of rows (CWE: the mean
+of its own row and its characters' mean); the exported vectors are those composed vectors.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import numpy as np
 import jingu
 from jingu import nn
 from jingu.nn import functional as F
-from w2v.training.ops import NegativeSampling, SharedNegativeSampling, context_mean
+from w2v.chars import Composition
+from w2v.training.ops import Bags, NegativeSampling, SharedNegativeSampling, context_mean, input_vectors
 from w2v.vocab import PAD_ID
 
 LOSSES = ("negative", "softmax")
+COMPOSE_ROWS = 16384  # words composed at once when exporting
 CBOW_MEANS = ("gensim", "exact")
 
 
@@ -40,6 +46,7 @@ class Word2Vec(nn.Module):
         device: Any = None,
         generator: np.random.Generator | None = None,
         negative_group: int = 1,
+        composition: Composition | None = None,
     ) -> None:
         super().__init__()
         if loss not in LOSSES:
@@ -53,6 +60,13 @@ class Word2Vec(nn.Module):
         # word2vec: input vectors uniform in (-0.5/dim, 0.5/dim), output vectors zero.
         weights = ((gen.random((vocab_size, dim)) - 0.5) / dim).astype(dtype)
         weights[PAD_ID] = 0.0
+        self.composition = composition
+        self.bags: Bags | None = None
+        if composition is not None:  # character rows after the word rows, drawn after them
+            chars = ((gen.random((composition.extra_rows, dim)) - 0.5) / dim).astype(dtype)
+            weights = np.concatenate([weights, chars])
+            self.bags = Bags(jingu.cuda.to_device(composition.rows, device),
+                             jingu.cuda.to_device(composition.weights.astype(dtype), device))
         self.embed_in = nn.Parameter(weights, device=device)
         if loss == "negative":
             self.embed_out = nn.Parameter(np.zeros((vocab_size, dim), dtype=dtype), device=device)
@@ -82,8 +96,20 @@ class Word2Vec(nn.Module):
         return self.output_loss(self.hidden(context), center, negatives, scale)
 
     def vectors(self) -> np.ndarray:
-        """The word vectors (input embeddings) as a NumPy array, padding row included."""
-        return jingu.cuda.as_numpy(self.embed_in.data)
+        """The words' input vectors (composed, with characters) as a NumPy array, padding row included."""
+        table = jingu.cuda.as_numpy(self.embed_in.data)
+        if self.composition is None:
+            return table
+        rows, weights = self.composition.rows, self.composition.weights
+        out = np.empty((self.vocab_size, self.dim), dtype=table.dtype)
+        for lo in range(0, self.vocab_size, COMPOSE_ROWS):  # bounded memory: (rows, slots, dim) per block
+            hi = min(lo + COMPOSE_ROWS, self.vocab_size)
+            out[lo:hi] = np.einsum("vs,vsd->vd", weights[lo:hi].astype(table.dtype), table[rows[lo:hi]])
+        return out
+
+    def char_vectors(self) -> np.ndarray:
+        """The characters' rows (in `composition.chars` order) as a NumPy array; no rows without characters."""
+        return jingu.cuda.as_numpy(self.embed_in.data)[self.vocab_size :]
 
 
 class CBOW(Word2Vec):
@@ -97,21 +123,25 @@ class CBOW(Word2Vec):
 
     def hidden(self, context: Any) -> jingu.Tensor:
         """(B, 2*window) context ids, `PAD_ID` for padding -> (B, dim) mean of their vectors."""
-        return context_mean(self.embed_in, context, exact=self.cbow_mean == "exact")
+        return context_mean(self.embed_in, context, exact=self.cbow_mean == "exact", bags=self.bags)
 
 
 class SkipGram(Word2Vec):
     """Skip-gram: each context word's vector predicts the center word of its pair."""
 
     def hidden(self, context: Any) -> jingu.Tensor:
-        """(B,) context ids -> (B, dim) their vectors."""
-        return F.embedding(context, self.embed_in, sparse=True)
+        """(B,) context ids -> (B, dim) their input vectors."""
+        return input_vectors(self.embed_in, context, self.bags)
 
 
-def build_model(name: str, vocab_size: int, settings: dict, device: Any = None, generator: np.random.Generator | None = None) -> Word2Vec:
-    """The model named `name` ("cbow" or "skipgram") configured from train `settings`."""
+def build_model(
+    name: str, vocab_size: int, settings: dict, device: Any = None, generator: np.random.Generator | None = None,
+    composition: Composition | None = None,
+) -> Word2Vec:
+    """The model named `name` ("cbow" or "skipgram") configured from train `settings`, with words
+    composed from characters when a `composition` is given."""
     common = dict(loss=settings.get("loss", "negative"), device=device, generator=generator,
-                  negative_group=settings.get("negative_group", 1))
+                  negative_group=settings.get("negative_group", 1), composition=composition)
     if name == "cbow":
         return CBOW(vocab_size, settings["vector_size"], cbow_mean=settings.get("cbow_mean", "gensim"), **common)
     if name == "skipgram":

@@ -5,7 +5,8 @@ kept (gensim's subsampling, shrinking windows, unigram^0.75 negatives, linear de
 to `min_alpha`, input vectors uniform(-0.5/dim, 0.5/dim), output vectors zero) but examples are
 processed in mini-batches whose summed loss goes through jingu's autograd, with row-sparse
 gradients and a sparse SGD step. A checkpoint after every epoch lets a killed run resume; the
-outputs appear only once training has finished.
+outputs appear only once training has finished. With `chars` (see `w2v.chars`), words are composed
+from their characters too, and the characters' vectors are written beside the word vectors.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 import jingu
+from w2v.chars import COMPOSITIONS, Composition, load_char_table
 from w2v.config import check_train_settings, train_defaults
 from w2v.errors import UserError
 from w2v.io import atomic_open
@@ -28,8 +31,8 @@ from w2v.training.batches import PairsDataset
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.training.loop import Epochs, TrainingDiverged  # noqa: F401 - raised by train(), importable from here
 from w2v.training.optim import RowAdagrad
-from w2v.vectors import KeyedVectors
-from w2v.vocab import load_vocab
+from w2v.vectors import KeyedVectors, chars_path
+from w2v.vocab import Vocabulary, load_vocab
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ def train(
     checkpoint_path: str | Path | None = None,
     device: str = "auto",
     stop_after: int | None = None,
+    char_table: str | Path | None = None,
 ) -> dict:
     """Train `model` ("cbow" or "skipgram") on `pairs` (a pairs file, a folder of part files, or a
     list of part files) and write `out_vec` and `out_history`; return the history.
@@ -104,7 +108,9 @@ def train(
     `settings` are the `train` config keys (missing ones take `DEFAULTS`) plus `seed`. With a
     `checkpoint_path`, a checkpoint is written after every epoch and a matching one is resumed
     from; it is removed once the outputs are written. `stop_after` ends this call after that many
-    epochs (checkpoint written, no outputs), as a kill would.
+    epochs (checkpoint written, no outputs), as a kill would. `char_table` is the character table
+    (default: chars.tsv beside the vocabulary), read when the `chars` setting is not "none"; the
+    characters' vectors go to `chars_path(out_vec)`, which holds no rows without characters.
     """
     if model not in MODELS:
         raise UserError(f"unknown model {model!r}; expected one of {MODELS}")
@@ -120,7 +126,10 @@ def train(
     # Both live on the training device for the whole run (the masks and draws are made there).
     keep_prob = jingu.cuda.to_device(sampling.keep_probabilities(vocab.counts, cfg["sample"]), dev)
     unigram = jingu.cuda.to_device(sampling.unigram_table(vocab.counts, cfg["ns_exponent"]), dev)
-    net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]))
+    table_path = Path(char_table) if char_table is not None else vocab_path.with_name("chars.tsv")
+    composition = _composition(cfg, vocab, table_path)
+    net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]),
+                      composition=composition)
     opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
     history = {
         "model": model,
@@ -130,7 +139,8 @@ def train(
         "n_tokens": meta["n_tokens"],
         "epochs": [],
     }
-    fp = fingerprint(model, cfg, vocab.sha256, meta, source.num_rows)
+    fp = fingerprint(model, cfg, vocab.sha256, meta, source.num_rows,
+                     chars_sha256=composition.chars.sha256 if composition is not None else None)
     start = 0
     if checkpoint_path is not None:
         state = load_checkpoint(checkpoint_path, fp, device=dev)
@@ -175,6 +185,7 @@ def train(
     history["words_per_sec"] = meta["n_tokens"] * cfg["epochs"] / seconds if seconds > 0 else None
     history["final_loss"] = history["epochs"][-1]["loss"]
     write_vectors(out_vec, vocab.tokens, net.vectors())
+    write_char_vectors(chars_path(out_vec), composition.chars.chars if composition else (), net.char_vectors())
     with atomic_open(out_history) as handle:
         json.dump(history, handle, indent=2, ensure_ascii=False)
         handle.write("\n")
@@ -186,3 +197,29 @@ def train(
 def write_vectors(path: str | Path, tokens: list[str], vectors: np.ndarray) -> None:
     """word2vec text format without the padding row (row 0), written atomically."""
     KeyedVectors(tokens[1:], np.asarray(vectors[1:], dtype=np.float32)).save_word2vec_format(path)
+
+
+def write_char_vectors(path: str | Path, chars: Sequence[str], vectors: np.ndarray) -> None:
+    """The characters' vectors in word2vec text format, written atomically. Word-only training writes
+    the file with no rows, so that one left by an earlier run with characters never pairs with
+    word-only vectors."""
+    KeyedVectors(list(chars), np.asarray(vectors, dtype=np.float32)).save_word2vec_format(path)
+
+
+def _composition(cfg: dict, vocab: Vocabulary, table_path: Path) -> Composition | None:
+    """How words are made of characters under the `chars` setting (None: word vectors only)."""
+    compose = COMPOSITIONS[cfg["chars"]]
+    if compose is None:
+        return None
+    full = load_char_table(table_path)
+    table = full.at_least(cfg["min_char_count"])
+    if not len(table):
+        raise UserError(
+            f"no character of {table_path} occurs at least train.min_char_count={cfg['min_char_count']} times; "
+            "lower it, or set train.chars to none"
+        )
+    unknown = {c for token in vocab.tokens[1:] for c in token} - set(full.chars)
+    if unknown:
+        raise UserError(f"{table_path} lacks characters of the vocabulary's words (e.g. {sorted(unknown)[:3]}); "
+                        "it was written for another vocabulary: rerun `w2v vocab` (rule vocab)")
+    return compose(vocab.tokens, table)

@@ -77,12 +77,14 @@ rule clean:
 
 
 rule vocab:
-    """Merge the shards' counts; keep words seen at least min_count times (id 0 is padding)."""
+    """Merge the shards' counts; keep words seen at least min_count times (id 0 is padding); list
+    the kept words' characters."""
     input:
         counts=expand("results/counts/shard-{shard}.parquet", shard=shard_ids()),
     output:
         vocab="results/vocab.tsv",
         stats="results/corpus.json",
+        chars="results/chars.tsv",
     params:
         settings=settings("vocab"),
     log:
@@ -94,7 +96,7 @@ rule vocab:
     shell:
         "w2v vocab {input.counts:q} --min-count {params.settings[min_count]}"
         " --max-vocab-size {params.settings[max_vocab_size]} --output {output.vocab:q}"
-        " --stats {output.stats:q} 2>&1 | tee {log:q}"
+        " --stats {output.stats:q} --chars {output.chars:q} 2>&1 | tee {log:q}"
 
 
 rule pairs:

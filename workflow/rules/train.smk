@@ -7,8 +7,10 @@ rule train:
     input:
         pairs=expand("results/pairs/{{model}}/part-{shard}.parquet", shard=shard_ids()),
         vocab="results/vocab.tsv",
+        chars="results/chars.tsv",
     output:
         vec="results/{model}.vec",
+        chars="results/{model}.chars.vec",
         history="results/{model}.history.json",
     wildcard_constraints:
         model="cbow|skipgram",
@@ -28,6 +30,6 @@ rule train:
         "../envs/w2v.yaml"
     shell:
         "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1"
-        " w2v train --model {wildcards.model} --pairs {input.pairs:q} --vocab {input.vocab:q}"
+        " w2v train --model {wildcards.model} --pairs {input.pairs:q} --vocab {input.vocab:q} --char-table {input.chars:q}"
         " --settings {params.settings:q} --checkpoint {params.checkpoint:q}"
         " --out-vec {output.vec:q} --out-history {output.history:q} 2>&1 | tee {log:q}"

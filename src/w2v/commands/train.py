@@ -34,6 +34,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--vocab", required=True, help="vocabulary file (results/vocab.tsv)")
     parser.add_argument(
+        "--char-table", default=None,
+        help="character table (results/chars.tsv), read when --chars is not none; default: chars.tsv "
+             "beside the vocabulary",
+    )
+    parser.add_argument(
         "--settings",
         default="{}",
         help="JSON object of train settings (the `train` config keys plus seed), as the workflow passes "
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     device = settings.get("device", train_defaults(placement=True)["device"])
     history = train(
         args.model, args.pairs, args.vocab, settings, args.out_vec, args.out_history,
-        checkpoint_path=args.checkpoint, device=device,
+        checkpoint_path=args.checkpoint, device=device, char_table=args.char_table,
     )
     log.info(
         "%s: %d epochs in %.1f s (%.0f words/s), final loss %.4f -> %s",

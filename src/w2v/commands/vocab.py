@@ -26,11 +26,19 @@ def register(subparsers) -> None:
     )
     parser.add_argument("-o", "--output", required=True, help="vocabulary file to write (results/vocab.tsv)")
     parser.add_argument("--stats", default=None, help="corpus statistics to write (results/corpus.json)")
+    parser.add_argument(
+        "--chars", default=None,
+        help="character table to write: the kept words' characters with counts (results/chars.tsv)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from w2v.vocab import make_vocab
 
-    make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
+    vocab = make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
+    if args.chars is not None:
+        from w2v.chars import char_table, write_char_table  # noqa: PLC0415  (keeps `w2v --help` quick)
+
+        write_char_table(char_table(vocab), args.chars)
     return 0

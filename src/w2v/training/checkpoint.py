@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 FORMAT = "w2v-train-checkpoint-1"
 
 
-def fingerprint(model: str, settings: dict, vocab_sha256: str, pairs_meta: dict, pairs_rows: int) -> str:
-    """A hash of what decides the trained vectors; a checkpoint with another fingerprint is ignored."""
+def fingerprint(
+    model: str, settings: dict, vocab_sha256: str, pairs_meta: dict, pairs_rows: int, chars_sha256: str | None = None,
+) -> str:
+    """A hash of what decides the trained vectors (the character table too, when words are made of
+    characters); a checkpoint with another fingerprint is ignored."""
     payload = {
         "model": model,
         "settings": {k: v for k, v in sorted(settings.items()) if k not in ("device",)},
@@ -30,6 +33,8 @@ def fingerprint(model: str, settings: dict, vocab_sha256: str, pairs_meta: dict,
         "pairs": {k: pairs_meta[k] for k in sorted(pairs_meta)},
         "pairs_rows": pairs_rows,
     }
+    if chars_sha256 is not None:
+        payload["chars_sha256"] = chars_sha256
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 

@@ -6,6 +6,9 @@ scatters it straight into the matrix.
 
 - `context_mean`: CBOW's hidden layer, the mean of the non-padding context vectors (jingu's
   embedding bag), with word2vec/gensim's update rule unless `exact`.
+- `input_vectors`: skip-gram's hidden layer, each word's input vector.
+  Both take an optional `Bags`, the character composition of every word (`w2v.chars`): a word's
+  vector is then a weighted sum of input-table rows, one more embedding bag of the same kernel.
 - `NegativeSampling`: the summed loss of a batch with `negative` negatives drawn per example, or
   per group of consecutive examples.
 - `SharedNegativeSampling`: the same loss with one set of negatives shared by the whole batch.
@@ -35,20 +38,55 @@ class ScaleGradient(jingu.Function):
         return (gy * self.meta,)
 
 
-def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False) -> jingu.Tensor:
-    """(B, 2*window) context ids, `PAD_ID` for padding -> (B, dim) mean of the non-padding rows.
+class Bags(NamedTuple):
+    """Per vocabulary id, the input-table rows of its vector and their weights (`w2v.chars.Composition`),
+    on the training device; unused slots hold `PAD_ID` with weight 0."""
+
+    rows: Any  # (vocab_size, slots) integer
+    weights: Any  # (vocab_size, slots), the table's dtype
+
+    def of(self, words: Any) -> tuple[Any, Any]:
+        """(n, k) word ids -> the (n, k * slots) rows and weights of each example's words."""
+        xp = get_array_module(words)
+        n = words.shape[0]
+        return xp.take(self.rows, words, axis=0).reshape(n, -1), xp.take(self.weights, words, axis=0).reshape(n, -1)
+
+
+def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False, bags: Bags | None = None) -> jingu.Tensor:
+    """(B, 2*window) context ids, `PAD_ID` for padding -> (B, dim) mean of the words' input vectors
+    (their rows, or their `bags` when given).
 
     A row of padding only gives zeros. `exact=False` is word2vec's update: every context word gets
     the whole error of the mean, not its share (the bag's gradient is scaled by the word count).
     """
-    hidden = F.embedding_bag(context, weight, mode="mean", padding_idx=PAD_ID, sparse=True)
+    xp = get_array_module(context)
+    counts = None
+    if bags is None:
+        hidden = F.embedding_bag(context, weight, mode="mean", padding_idx=PAD_ID, sparse=True)
+    else:
+        counts = _words_per_row(xp, context, weight.dtype)
+        rows, weights = bags.of(context)
+        hidden = F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, sparse=True,
+                                 per_sample_weights=weights / counts[:, None])
     if exact:
         return hidden
-    xp = get_array_module(context)
-    # Words per row summed by einsum (exact for these small counts): count_nonzero along rows of a
-    # few slots is slow.
-    counts = xp.maximum(xp.einsum("ij->i", (context != PAD_ID).astype(hidden.dtype)), 1)
+    if counts is None:
+        counts = _words_per_row(xp, context, hidden.dtype)
     return ScaleGradient.apply(hidden, scale=counts[:, None])
+
+
+def _words_per_row(xp: Any, context: Any, dtype: Any) -> Any:
+    """Non-padding words per row, at least 1, summed by einsum (exact for these small counts):
+    count_nonzero along rows of a few slots is slow."""
+    return xp.maximum(xp.einsum("ij->i", (context != PAD_ID).astype(dtype)), 1)
+
+
+def input_vectors(weight: jingu.Tensor, words: Any, bags: Bags | None = None) -> jingu.Tensor:
+    """(B,) word ids -> (B, dim) their input vectors: their rows, or their `bags` when given."""
+    if bags is None:
+        return F.embedding(words, weight, sparse=True)
+    rows, weights = bags.of(words[:, None])
+    return F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, per_sample_weights=weights, sparse=True)
 
 
 def _softplus(xp: Any, t: Any) -> Any:

@@ -1,0 +1,116 @@
+"""Training with character-aware inputs (train.chars: cwe) end to end through the Python API."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from w2v.chars import char_table, load_char_table, write_char_table
+from w2v.errors import UserError
+from w2v.pairs import write_pairs
+from w2v.train import train
+from w2v.vectors import KeyedVectors, chars_path
+from w2v.vocab import load_vocab, make_vocab
+
+# Two topics whose words share a character each (甲 or 乙); 猫 only ever appears among topic-a words,
+# 鱼 among topic-b words. 甲九 never occurs: its vector can only come from its characters.
+TOPICS = {"a": [f"甲{c}" for c in "一二三四五六七八"], "b": [f"乙{c}" for c in "一二三四五六七八"]}
+SPECIAL = {"猫": "a", "鱼": "b"}
+FAST = {"vector_size": 16, "epochs": 5, "sample": 0.0, "batch_size": 64, "alpha": 0.05, "seed": 3, "workers": 1,
+        "chars": "cwe"}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("chars_corpus")
+    rng = np.random.default_rng(0)
+    lines = []
+    for _ in range(1200):
+        word = list(SPECIAL)[rng.integers(len(SPECIAL))]
+        ctx = list(rng.choice(TOPICS[SPECIAL[word]], size=6))
+        lines.append(" ".join(ctx[:3] + [word] + ctx[3:]))
+    (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
+    vocab = load_vocab(root / "vocab.tsv")
+    write_char_table(char_table(vocab), root / "chars.tsv")
+    write_pairs(root / "tokens.txt", vocab, root / "cbow.parquet", root / "skipgram.parquet", window=3, seed=1,
+                row_group_size=1000)
+    return {"root": root, "vocab": root / "vocab.tsv", "cbow": root / "cbow.parquet",
+            "skipgram": root / "skipgram.parquet"}
+
+
+def run(corpus, out, model="cbow", **settings):
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = settings.pop("_ckpt", None)
+    stop_after = settings.pop("_stop_after", None)
+    table = settings.pop("_table", None)
+    return train(model, corpus[model], corpus["vocab"], {**FAST, **settings}, out / "v.vec", out / "h.json",
+                 checkpoint_path=checkpoint, device="cpu", stop_after=stop_after, char_table=table)
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_word_never_seen_gets_its_meaning_from_its_characters(corpus, tmp_path, model, workers):
+    run(corpus, tmp_path, model, workers=workers)
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
+    chars = KeyedVectors.load_word2vec_format(chars_path(tmp_path / "v.vec"))
+    # 甲九 is 甲 and 九; 九 is no character of the vocabulary, so its vector is 甲's.
+    neighbours = [w for w, _ in kv.similar_by_vector(chars["甲"], topn=8)]
+    assert sum(w.startswith("甲") for w in neighbours) >= 7, neighbours
+    assert kv.most_similar("猫", topn=1)[0][0] != "鱼"
+
+
+def test_outputs_hold_composed_words_and_the_character_table(corpus, tmp_path):
+    history = run(corpus, tmp_path, min_char_count=2)
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
+    chars = KeyedVectors.load_word2vec_format(chars_path(tmp_path / "v.vec"))
+    table = load_char_table(corpus["root"] / "chars.tsv").at_least(2)
+    assert chars.index_to_key == list(table.chars) and chars.vector_size == 16
+    assert len(kv) == len(load_vocab(corpus["vocab"])) - 1
+    assert history["config"]["chars"] == "cwe" and history["config"]["min_char_count"] == 2
+
+
+def test_word_only_training_writes_an_empty_character_file_over_a_stale_one(corpus, tmp_path):
+    run(corpus, tmp_path)
+    assert len(KeyedVectors.load_word2vec_format(chars_path(tmp_path / "v.vec"))) > 0
+    run(corpus, tmp_path, chars="none")
+    stale = KeyedVectors.load_word2vec_format(chars_path(tmp_path / "v.vec"))
+    assert len(stale) == 0 and stale.vector_size == 16
+
+
+def test_characters_change_what_is_learned(corpus, tmp_path):
+    run(corpus, tmp_path / "none", chars="none")
+    run(corpus, tmp_path / "cwe")
+    a, b = (KeyedVectors.load_word2vec_format(tmp_path / d / "v.vec") for d in ("none", "cwe"))
+    assert a.index_to_key == b.index_to_key and not np.allclose(a.vectors, b.vectors)
+
+
+def test_resume_with_characters_matches_and_another_table_starts_afresh(corpus, tmp_path, caplog):
+    run(corpus, tmp_path / "whole")
+    ckpt = tmp_path / "ckpt.npz"
+    run(corpus, tmp_path / "resumed", _ckpt=ckpt, _stop_after=2)
+    run(corpus, tmp_path / "resumed", _ckpt=ckpt)
+    whole, resumed = ((tmp_path / d / "v.vec").read_bytes() for d in ("whole", "resumed"))
+    assert whole == resumed
+
+    run(corpus, tmp_path / "other", _ckpt=ckpt, _stop_after=2)
+    other_table = tmp_path / "other-chars.tsv"
+    full = load_char_table(corpus["root"] / "chars.tsv")
+    write_char_table(type(full)(full.chars, full.counts * 2), other_table)
+    with caplog.at_level(logging.WARNING):
+        run(corpus, tmp_path / "other", _ckpt=ckpt, _table=other_table)
+    assert "ignoring checkpoint" in caplog.text
+
+
+def test_bad_character_tables_are_user_errors(corpus, tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        run(corpus, tmp_path, _table=tmp_path / "missing.tsv")
+    with pytest.raises(UserError, match="min_char_count"):
+        run(corpus, tmp_path, min_char_count=10**9)
+    partial = tmp_path / "partial.tsv"
+    partial.write_text("id\tchar\tcount\n0\t甲\t5\n", encoding="utf-8")
+    with pytest.raises(UserError, match="rerun `w2v vocab`"):
+        run(corpus, tmp_path, _table=partial)
+    assert not (tmp_path / "v.vec").exists()
