@@ -32,7 +32,7 @@ import jingu  # noqa: E402
 from w2v.config import model_settings, with_defaults  # noqa: E402
 from w2v.models import build_model  # noqa: E402
 from w2v.pairs import read_dataset_metadata  # noqa: E402
-from w2v.train import full_settings, make_optimizer  # noqa: E402
+from w2v.train import composition_for, full_settings, make_optimizer  # noqa: E402
 from w2v.training import sampling  # noqa: E402
 from w2v.training.batches import PairsDataset  # noqa: E402
 from w2v.training.loop import Epochs  # noqa: E402
@@ -71,7 +71,9 @@ def run(model: str, args: argparse.Namespace) -> None:
     keep = sampling.keep_probabilities(vocab.counts, cfg["sample"])
     table = sampling.unigram_table(vocab.counts, cfg["ns_exponent"])
     seed = int(cfg["seed"])
-    net = build_model(model, len(vocab), cfg, device="cpu", generator=np.random.default_rng([seed, 0x1A17]))
+    composition = composition_for(cfg, vocab, results / "chars.tsv")
+    net = build_model(model, len(vocab), cfg, device="cpu", generator=np.random.default_rng([seed, 0x1A17]),
+                      composition=composition)
     opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
     epochs = Epochs(net, opt, source, cfg, keep, table, seed, meta["n_tokens"], "cpu")
     if args.no_prefetch:

@@ -127,7 +127,7 @@ def train(
     keep_prob = jingu.cuda.to_device(sampling.keep_probabilities(vocab.counts, cfg["sample"]), dev)
     unigram = jingu.cuda.to_device(sampling.unigram_table(vocab.counts, cfg["ns_exponent"]), dev)
     table_path = Path(char_table) if char_table is not None else vocab_path.with_name("chars.tsv")
-    composition = _composition(cfg, vocab, table_path)
+    composition = composition_for(cfg, vocab, table_path)
     net = build_model(model, len(vocab), cfg, device=dev, generator=np.random.default_rng([seed, 0x1A17]),
                       composition=composition)
     opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
@@ -206,7 +206,7 @@ def write_char_vectors(path: str | Path, chars: Sequence[str], vectors: np.ndarr
     KeyedVectors(list(chars), np.asarray(vectors, dtype=np.float32)).save_word2vec_format(path)
 
 
-def _composition(cfg: dict, vocab: Vocabulary, table_path: Path) -> Composition | None:
+def composition_for(cfg: dict, vocab: Vocabulary, table_path: Path) -> Composition | None:
     """How words are made of characters under the `chars` setting (None: word vectors only)."""
     compose = COMPOSITIONS[cfg["chars"]]
     if compose is None:
