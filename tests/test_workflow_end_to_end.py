@@ -79,6 +79,8 @@ def test_nothing_to_be_done_after_a_full_run(workdir, repo_root):
 def test_changing_a_training_setting_retrains_without_redoing_pairs(workdir, repo_root, shipped_test_config):
     assert planned_rules(workdir, repo_root, train={"epochs": 3}) == {"train", "evaluate"}
     assert planned_rules(workdir, repo_root, train={"skipgram": {"negative": 3}}) == {"train", "evaluate"}
+    # Characters come from results/chars.tsv, which the vocab rule writes whatever `chars` says.
+    assert planned_rules(workdir, repo_root, train={"chars": "cwe", "min_char_count": 2}) == {"train", "evaluate"}
 
 
 def test_changing_an_evaluation_setting_only_rebuilds_the_report(workdir, repo_root, shipped_test_config):
