@@ -6,6 +6,8 @@
 rule evaluate:
     input:
         vectors=expand("results/{model}.vec", model=TRAIN_MODELS),
+        # read beside each .vec: words outside the vocabulary composed from their characters
+        chars=expand("results/{model}.chars.vec", model=TRAIN_MODELS),
         histories=expand("results/{model}.history.json", model=TRAIN_MODELS),
         stats="results/corpus.json",
         vocab="results/vocab.tsv",
@@ -59,6 +61,8 @@ rule projector:
     """TensorBoard Embedding Projector files for both models (`w2v export`); not in the default target."""
     input:
         vectors=expand("results/{model}.vec", model=TRAIN_MODELS),
+        # read beside each .vec: words outside the vocabulary composed from their characters
+        chars=expand("results/{model}.chars.vec", model=TRAIN_MODELS),
         vocab="results/vocab.tsv",
     output:
         config="results/projector/projector_config.json",
