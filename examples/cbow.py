@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from common import NOVEL, PAD, SEED, load_chapter, parse_args, train
+from common import NOVEL, PAD, SEED, load_chapter, run_script, train
 
 import jingu
 from jingu import nn
@@ -74,5 +74,4 @@ def main(epochs: int = EPOCHS, device: str | None = None, corpus: Path = NOVEL) 
 
 
 if __name__ == "__main__":
-    args = parse_args(__doc__.splitlines()[0], EPOCHS)
-    main(args.epochs, args.device, args.corpus)
+    run_script(main, __doc__.splitlines()[0], EPOCHS)

@@ -11,6 +11,7 @@ import logging
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -31,7 +32,11 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def first_chapter(path: Path) -> list[str]:
     """The non-empty lines from the top of ``path`` to the line before its second chapter heading."""
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); convert it, e.g. with iconv -f gb18030") from None
+    lines = [line.strip() for line in text.splitlines()]
     headings = [i for i, line in enumerate(lines) if _HEADING.match(line)]
     end = headings[1] if len(headings) > 1 else len(lines)
     return [line for line in lines[:end] if line]
@@ -66,6 +71,8 @@ def load_chapter(path: Path, min_count: int) -> tuple[list[list[int]], Vocabular
     """The first chapter of ``path`` as lists of word ids (one per paragraph), and its vocabulary."""
     sentences = segment(first_chapter(path))
     vocab = Vocabulary(sentences, min_count)
+    if len(vocab) == 1:
+        raise ValueError(f"{path}: no Chinese word appears {min_count} times in its first chapter; use a Chinese novel")
     return [vocab.encode(sentence) for sentence in sentences], vocab
 
 
@@ -102,8 +109,9 @@ def train(model: nn.Module, dataset: Dataset, device: str, epochs: int) -> list[
     return losses
 
 
-def parse_args(description: str, epochs: int) -> argparse.Namespace:
-    """``--epochs``, ``--device`` (checked by ``jingu.device``) and ``--corpus``; bad values exit with one line."""
+def run_script(main: Callable[[int, str | None, Path], list[float]], description: str, epochs: int) -> None:
+    """Call an example's ``main`` with the command line's ``--epochs``, ``--device`` (checked by
+    ``jingu.device``) and ``--corpus``; a bad flag or corpus exits with status 2 and one line."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--epochs", type=int, default=epochs, help=f"passes over the data (default {epochs})")
     parser.add_argument("--device", type=_device, default=None,
@@ -114,7 +122,10 @@ def parse_args(description: str, epochs: int) -> argparse.Namespace:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
     if not args.corpus.is_file():
         parser.error(f"--corpus {args.corpus}: no such file")
-    return args
+    try:
+        main(args.epochs, args.device, args.corpus)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def _device(name: str) -> str:

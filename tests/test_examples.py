@@ -87,3 +87,15 @@ def test_cuda_without_a_gpu_says_what_to_do_in_one_line() -> None:
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("cbow.py: error: argument --device: device 'cuda:0' was asked for but CuPy")
     assert "'cpu'" in last
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"hello world\nhello world\n", "no Chinese word appears 2 times in its first chapter"),
+     ("西游记".encode("gb18030"), "not UTF-8 text (byte 0)")],
+)
+def test_an_unusable_corpus_exits_2_with_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "novel.txt").write_bytes(content)
+    run = _script("skipgram", "--corpus", str(tmp_path / "novel.txt"), "--device", "cpu")
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert message in run.stderr.strip().splitlines()[-1]

@@ -53,8 +53,9 @@ def test_cuda_without_cupy_says_how_to_install_it_in_one_message(no_cupy: None, 
 
 def test_cuda_with_cupy_but_no_gpu_says_so(gpus) -> None:
     gpus(0)
-    with pytest.raises(RuntimeError, match=r"^device 'cuda:0' was asked for but CuPy finds no usable NVIDIA GPU.*'cpu'$"):
+    with pytest.raises(RuntimeError, match=r"^device 'cuda:0' was asked for but CuPy finds no usable NVIDIA GPU") as info:
         jingu.device("cuda")
+    assert str(info.value).endswith("use 'cpu'")
     assert not jingu.cuda.is_available()
 
 
@@ -72,7 +73,7 @@ def test_cuda_with_one_gpu_is_cuda_0_and_a_second_one_is_refused(gpus) -> None:
     gpus(1)
     assert jingu.cuda.is_available() and jingu.cuda.device_count() == 1
     assert [jingu.device(n) for n in ("cuda", "cuda:0", " CUDA:0 ")] == ["cuda:0"] * 3
-    with pytest.raises(RuntimeError, match=r"'cuda:1' was asked for but CuPy finds 1 GPU\(s\); use 'cuda:0' to 'cuda:0'"):
+    with pytest.raises(RuntimeError, match=r"'cuda:1' was asked for but CuPy finds 1 GPU\(s\); use 'cuda:0' to"):
         jingu.device("cuda:1")
 
 
