@@ -26,6 +26,10 @@ BATCH_SIZE = 64
 LR = 1.0  # the blog's step; the loss is a batch mean, so the step does not grow with the batch
 SEED = 0
 
+class CorpusError(ValueError):
+    """A corpus the examples cannot use; the command line shows it as one line."""
+
+
 _HEADING = re.compile(r"第[一二三四五六七八九十百零]+回")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -35,7 +39,7 @@ def first_chapter(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); convert it, e.g. with iconv -f gb18030") from None
+        raise CorpusError(f"{path}: not UTF-8 text (byte {exc.start}); convert it, e.g. with iconv -f gb18030") from None
     lines = [line.strip() for line in text.splitlines()]
     headings = [i for i, line in enumerate(lines) if _HEADING.match(line)]
     end = headings[1] if len(headings) > 1 else len(lines)
@@ -72,7 +76,7 @@ def load_chapter(path: Path, min_count: int) -> tuple[list[list[int]], Vocabular
     sentences = segment(first_chapter(path))
     vocab = Vocabulary(sentences, min_count)
     if len(vocab) == 1:
-        raise ValueError(f"{path}: no Chinese word appears {min_count} times in its first chapter; use a Chinese novel")
+        raise CorpusError(f"{path}: no Chinese word appears {min_count} times in its first chapter; use a Chinese novel")
     return [vocab.encode(sentence) for sentence in sentences], vocab
 
 
@@ -124,7 +128,7 @@ def run_script(main: Callable[[int, str | None, Path], list[float]], description
         parser.error(f"--corpus {args.corpus}: no such file")
     try:
         main(args.epochs, args.device, args.corpus)
-    except ValueError as exc:
+    except CorpusError as exc:
         parser.error(str(exc))
 
 
