@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
+import jieba
 
 import jingu
 from jingu import nn
@@ -23,8 +23,9 @@ from jingu.optim import SGD
 NOVEL = Path(__file__).resolve().parent.parent / "data" / "raw" / "xiyouji.txt"  # 西游记, the default corpus
 PAD = "<pad>"  # fills the window beyond a paragraph's edges; never a word, since words hold a Chinese character
 BATCH_SIZE = 64
-LR = 1.0  # the blog's step; the loss is a batch mean, so the step does not grow with the batch
+LR = 1.0  # the blog's step size for SGD on a batch's mean loss
 SEED = 0
+
 
 class CorpusError(ValueError):
     """A corpus the examples cannot use; the command line shows it as one line."""
@@ -48,8 +49,6 @@ def first_chapter(path: Path) -> list[str]:
 
 def segment(lines: list[str]) -> list[list[str]]:
     """Words of each line by jieba's accurate mode; tokens without a Chinese character (punctuation) go."""
-    import jieba  # noqa: PLC0415 (only the examples need it at import time)
-
     jieba.setLogLevel(logging.WARNING)  # its notes about building the dictionary are not ours to show
     return [[word for word in jieba.lcut(line) if _HAN.search(word)] for line in lines]
 
