@@ -12,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from common import NOVEL, SEED, load_chapter, run_script, train
 
 import jingu
 from jingu import nn
 from jingu.data import Dataset
+
+from common import NOVEL, SEED, load_chapter, run_script, train  # examples/common.py, beside this file
 
 EMBEDDING_DIM = 64
 WINDOW = 2  # context words on each side
