@@ -7,6 +7,7 @@ Importing it prints nothing and does not import CuPy.
 from numpy import float16, float32, float64, int32, int64
 
 from jingu import cuda
+from jingu.cuda import get_device as device  # PyTorch's spelling: jingu.device("cuda:0") -> "cuda:0", checked
 from jingu.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from jingu.ops import (
     abs,
@@ -69,6 +70,7 @@ __all__ = [
     "cuda",
     "data",
     "default_generator",
+    "device",
     "enable_grad",
     "exp",
     "float16",

@@ -1,7 +1,8 @@
 """Device switch: pick the array module (NumPy or CuPy) and move arrays between devices.
 
 CuPy is imported only when a CUDA device is asked for, so importing jingu never touches the GPU.
-Devices are plain strings: ``"cpu"``, ``"cuda"`` (= ``"cuda:0"``) and ``"cuda:N"``.
+Devices are plain strings: ``"cpu"``, ``"cuda"`` (= ``"cuda:0"``) and ``"cuda:N"``; ``get_device``
+(also ``jingu.device``) checks one and says what is missing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ import numpy as np
 check_device_indices = False
 
 logger = logging.getLogger(__name__)
+_NO_CUPY = (
+    "CuPy is not installed; install the gpu extra (`pip install -e '.[gpu]'` for CUDA 13, "
+    "`'.[gpu-cuda12]'` for CUDA 12) or use device='cpu'"
+)
 _kernels: dict[str, Any] = {}  # name -> compiled ElementwiseKernel, or False once building it failed
 
 
@@ -27,23 +32,25 @@ def _cupy(required: bool = True) -> Any:
         import cupy  # noqa: PLC0415 (lazy on purpose)
     except ImportError as exc:
         if required:
-            raise RuntimeError(
-                "a CUDA device was requested but CuPy is not installed; "
-                "install it with `pip install -e '.[gpu]'` or use device='cpu'"
-            ) from exc
+            raise RuntimeError(f"a CUDA device was requested but {_NO_CUPY}") from exc
         return None
     return cupy
 
 
-def is_available() -> bool:
-    """True when CuPy is installed and sees at least one NVIDIA GPU."""
+def device_count() -> int:
+    """How many NVIDIA GPUs CuPy sees: 0 without CuPy, a driver or a device."""
     cp = _cupy(required=False)
     if cp is None:
-        return False
+        return 0
     try:
-        return cp.cuda.runtime.getDeviceCount() > 0
-    except Exception:  # noqa: BLE001 (no driver, no device: all mean "not available")
-        return False
+        return int(cp.cuda.runtime.getDeviceCount())
+    except Exception:  # noqa: BLE001 (no driver, no device: all mean "none")
+        return 0
+
+
+def is_available() -> bool:
+    """True when CuPy is installed and sees at least one NVIDIA GPU."""
+    return device_count() > 0
 
 
 def get_array_module(*xs: Any) -> Any:
@@ -79,6 +86,28 @@ def canonical_device(device: Any) -> str:
     if name.startswith("cuda:") and name[5:].isdigit():
         return name
     raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
+
+
+def get_device(device: Any = None) -> str:
+    """``device`` ("cpu", "cuda", "cuda:N"; None = "cpu") as jingu's device string, checked to exist.
+
+    Unlike ``canonical_device`` it asks CuPy, so that PyTorch-style code
+    (``jingu.device("cuda:0" if jingu.cuda.is_available() else "cpu")``) learns of a missing GPU
+    where it picks the device, in one RuntimeError that says what to install or choose instead.
+    """
+    dev = canonical_device(device)
+    if dev == "cpu":
+        return dev
+    if _cupy(required=False) is None:
+        raise RuntimeError(f"device {dev!r} was asked for but {_NO_CUPY}")
+    count, index = device_count(), int(dev.split(":")[1])
+    if count == 0:
+        raise RuntimeError(f"device {dev!r} was asked for but CuPy finds no usable NVIDIA GPU "
+                           "(no driver or no device); use 'cpu'")
+    if index >= count:
+        raise RuntimeError(f"device {dev!r} was asked for but CuPy finds {count} GPU(s); "
+                           f"use 'cuda:0' to 'cuda:{count - 1}' or 'cpu'")
+    return dev
 
 
 def device_of(array: Any) -> str:
