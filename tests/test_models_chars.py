@@ -37,7 +37,8 @@ def _x(table):
 
 
 def _bags(dtype=np.float64, xp=np):
-    return Bags(xp.asarray(COMP.rows), xp.asarray(COMP.weights.astype(dtype)))
+    host = Bags.create(COMP.rows, COMP.weights, "cpu", dtype)
+    return Bags(*(xp.asarray(a) for a in host))
 
 
 def _t(a):

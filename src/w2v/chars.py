@@ -117,7 +117,7 @@ class Composition:
     x_w = sum_s weights[w, s] * table[rows[w, s]]. Unused slots hold row `PAD_ID` with weight 0, and
     the padding word's row is all padding."""
 
-    rows: np.ndarray  # (vocab_size, slots) int64
+    rows: np.ndarray  # (vocab_size, slots) int32: the bag kernels index with int32
     weights: np.ndarray  # (vocab_size, slots) float64
     chars: CharTable  # the characters whose rows follow the words' in the table
 
@@ -133,7 +133,7 @@ def cwe_composition(tokens: Sequence[str], chars: CharTable) -> Composition:
     per_word = [[] if len(token) > MAX_WORD_CHARS else [row_of[c] for c in token if c in row_of] for token in tokens]
     per_word[PAD_ID] = []
     slots = 1 + max(len(r) for r in per_word)
-    rows = np.full((len(tokens), slots), PAD_ID, dtype=np.int64)
+    rows = np.full((len(tokens), slots), PAD_ID, dtype=np.int32)
     weights = np.zeros((len(tokens), slots), dtype=np.float64)
     for word, char_rows in enumerate(per_word):
         if word == PAD_ID:

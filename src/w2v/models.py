@@ -65,8 +65,7 @@ class Word2Vec(nn.Module):
         if composition is not None:  # character rows after the word rows, drawn after them
             chars = ((gen.random((composition.extra_rows, dim)) - 0.5) / dim).astype(dtype)
             weights = np.concatenate([weights, chars])
-            self.bags = Bags(jingu.cuda.to_device(composition.rows, device),
-                             jingu.cuda.to_device(composition.weights.astype(dtype), device))
+            self.bags = Bags.create(composition.rows, composition.weights, device, dtype)
         self.embed_in = nn.Parameter(weights, device=device)
         if loss == "negative":
             self.embed_out = nn.Parameter(np.zeros((vocab_size, dim), dtype=dtype), device=device)

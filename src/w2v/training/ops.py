@@ -40,16 +40,53 @@ class ScaleGradient(jingu.Function):
 
 class Bags(NamedTuple):
     """Per vocabulary id, the input-table rows of its vector and their weights (`w2v.chars.Composition`),
-    on the training device; unused slots hold `PAD_ID` with weight 0."""
+    on the training device: `rows` and `weights` (vocab_size, slots), used slots first, unused ones
+    `PAD_ID` with weight 0; `lengths` (vocab_size,) the used slots of each word."""
 
-    rows: Any  # (vocab_size, slots) integer
-    weights: Any  # (vocab_size, slots), the table's dtype
+    rows: Any
+    weights: Any  # the table's dtype
+    lengths: Any
 
-    def of(self, words: Any) -> tuple[Any, Any]:
-        """(n, k) word ids -> the (n, k * slots) rows and weights of each example's words."""
+    @classmethod
+    def create(cls, rows: np.ndarray, weights: np.ndarray, device: Any, dtype: Any) -> "Bags":
+        lengths = np.count_nonzero(weights, axis=1)
+        return cls(*(jingu.cuda.to_device(a, device) for a in (rows, weights.astype(dtype), lengths)))
+
+    def sum(self, weight: jingu.Tensor, words: Any, scale: Any = None) -> jingu.Tensor:
+        """(n, k) word ids -> (n, dim): per row, the sum of its words' composed vectors, each times
+        that row's `scale` (n,) when given.
+
+        NumPy gets the bags as CSR, only the used slots (an expansion whose size the host knows);
+        CuPy gets every slot, unused ones weighted zero, so that no size is read back per batch.
+        """
         xp = get_array_module(words)
+        if xp is np:
+            ids, weights, offsets = self._ragged(words, scale)
+            return F.embedding_bag(ids, weight, offsets=offsets, mode="sum", per_sample_weights=weights, sparse=True)
         n = words.shape[0]
-        return xp.take(self.rows, words, axis=0).reshape(n, -1), xp.take(self.weights, words, axis=0).reshape(n, -1)
+        rows = xp.take(self.rows, words, axis=0).reshape(n, -1)
+        weights = xp.take(self.weights, words, axis=0).reshape(n, -1)
+        if scale is not None:
+            weights = weights * scale[:, None]
+        return F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, per_sample_weights=weights, sparse=True)
+
+    def _ragged(self, words: np.ndarray, scale: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The used slots of every word of `words`, row after row: (table rows, weights, bag offsets)."""
+        n, k = words.shape
+        flat = words.reshape(-1)
+        lengths = np.take(self.lengths, flat)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        total = int(ends[-1]) if ends.size else 0
+        slot = np.arange(total) - np.repeat(starts, lengths)  # each entry's slot within its word
+        source = np.repeat(flat * self.rows.shape[1], lengths) + slot
+        ids = np.take(self.rows.reshape(-1), source)
+        weights = np.take(self.weights.reshape(-1), source)
+        row_ends = ends.reshape(n, k)[:, -1] if k else np.zeros(n, dtype=ends.dtype)
+        offsets = np.concatenate([np.zeros(1, dtype=row_ends.dtype), row_ends[:-1]])
+        if scale is not None:
+            weights = weights * np.repeat(scale.astype(weights.dtype, copy=False), np.diff(offsets, append=total))
+        return ids, weights, offsets
 
 
 def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False, bags: Bags | None = None) -> jingu.Tensor:
@@ -65,9 +102,7 @@ def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False, bags: 
         hidden = F.embedding_bag(context, weight, mode="mean", padding_idx=PAD_ID, sparse=True)
     else:
         counts = _words_per_row(xp, context, weight.dtype)
-        rows, weights = bags.of(context)
-        hidden = F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, sparse=True,
-                                 per_sample_weights=weights / counts[:, None])
+        hidden = bags.sum(weight, context, scale=1.0 / counts)
     if exact:
         return hidden
     if counts is None:
@@ -85,8 +120,7 @@ def input_vectors(weight: jingu.Tensor, words: Any, bags: Bags | None = None) ->
     """(B,) word ids -> (B, dim) their input vectors: their rows, or their `bags` when given."""
     if bags is None:
         return F.embedding(words, weight, sparse=True)
-    rows, weights = bags.of(words[:, None])
-    return F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, per_sample_weights=weights, sparse=True)
+    return bags.sum(weight, words[:, None])
 
 
 def _softplus(xp: Any, t: Any) -> Any:
