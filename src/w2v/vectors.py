@@ -110,10 +110,17 @@ class KeyedVectors:
         """Whether `word` is outside the vocabulary but its vector can be composed from characters."""
         return word not in self.key_to_index and self._char_rows(word).size > 0
 
-    def get_vector(self, word: str) -> np.ndarray:
-        """The vocabulary row of `word`, or for a word outside it the mean of its characters' vectors."""
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """The vocabulary row of `word`, or for a word outside it the mean of its characters' vectors.
+
+        With `norm`, scaled to unit length (as gensim's ``get_vector(key, norm=True)``).
+        """
         i = self.key_to_index.get(word)
-        return self.vectors[i] if i is not None else self.compose(word)
+        if i is not None:
+            return self.unit_vectors[i] if norm else self.vectors[i]
+        vector = self.compose(word)
+        length = np.linalg.norm(vector) if norm else 0.0
+        return vector / length if length > 0 else vector
 
     def compose(self, word: str) -> np.ndarray:
         """Mean of the character vectors over `word`'s character occurrences that have one (float32).
@@ -142,15 +149,6 @@ class KeyedVectors:
             return f"word {word!r} is not in the vocabulary"
         return f"word {word!r} is not in the vocabulary and none of its characters has a vector"
 
-    def _unit_of(self, word: str) -> np.ndarray:
-        """Unit-length vector of a vocabulary word or a composable one (KeyError otherwise)."""
-        i = self.key_to_index.get(word)
-        if i is not None:
-            return self.unit_vectors[i]
-        vector = self.compose(word)
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm > 0 else vector
-
     # ----------------------------------------------------------------- cosine queries
     @property
     def unit_vectors(self) -> np.ndarray:
@@ -163,7 +161,7 @@ class KeyedVectors:
 
     def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words."""
-        return float(self._unit_of(w1) @ self._unit_of(w2))
+        return float(self.get_vector(w1, norm=True) @ self.get_vector(w2, norm=True))
 
     def most_similar(
         self,
@@ -185,7 +183,7 @@ class KeyedVectors:
         if topn < 1:
             raise ValueError(f"topn must be at least 1, got {topn}")
         words = positive + negative
-        queries = np.stack([self._unit_of(w) for w in words])
+        queries = np.stack([self.get_vector(w, norm=True) for w in words])
         weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
         mean = (weights[:, None] * queries).mean(axis=0)
         norm = np.linalg.norm(mean)
