@@ -376,14 +376,16 @@
       }
     }
     // Labels by priority: the query and its neighbours always; then, unless only those are asked
-    // for, the alias-group words and (more as you zoom in) the most frequent words, each only where
-    // it overlaps no label already placed. "all" labels every point, overlaps and all.
+    // for, the alias-group words and the most frequent words (20 without a query, none with one,
+    // more as you zoom in), each only where it keeps clear of the labels placed and of the ringed
+    // points. "all" labels every point, overlaps and all.
     function placeLabels(ctx, visible) {
-      const mode = labelMode(), rank = { query: 0, neighbour: 1 };
-      const order = visible.filter(({ p, role: r }) => r || mode === "all" ||
-          (mode === "auto" && (p.g >= 0 || p.composed || p.i < 30 * view.zoom * view.zoom)))
-        .sort((u, v) => (rank[u.role] ?? 2) - (rank[v.role] ?? 2) || (u.p.g >= 0 || u.p.composed ? 0 : 1) - (v.p.g >= 0 || v.p.composed ? 0 : 1) || u.p.i - v.p.i);
-      const placed = [], overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      const mode = labelMode(), rank = { query: 0, neighbour: 1 }, grouped = (p) => p.g >= 0 || p.composed;
+      const frequent = (self.highlight ? 0 : 20) + 30 * (view.zoom * view.zoom - 1);
+      const order = visible.filter(({ p, role: r }) => r || mode === "all" || (mode === "auto" && (grouped(p) || p.i < frequent)))
+        .sort((u, v) => (rank[u.role] ?? 2) - (rank[v.role] ?? 2) || grouped(v.p) - grouped(u.p) || u.p.i - v.p.i);
+      const rings = visible.filter(({ role: r }) => r).map(({ at }) => ({ x: at.x - 8, y: at.y - 8, w: 16, h: 16 }));
+      const placed = [], clear = (a, b, gap) => a.x >= b.x + b.w + gap || b.x >= a.x + a.w + gap || a.y >= b.y + b.h + gap || b.y >= a.y + a.h + gap;
       for (const { p, at, role: r } of order) {
         const font = r === "query" ? BOLD : FONT;
         ctx.font = font;
@@ -392,7 +394,9 @@
           const tx = at.x + (side === true ? dx - w : side === "mid" ? -w / 2 : dx), ty = at.y + dy;
           return { x: tx - 1, y: ty - 11, w: w + 2, h: 14, tx, ty };
         });
-        let spot = mode === "all" ? boxes[0] : boxes.find((box) => !placed.some((q) => overlaps(q, box)));
+        // the query's and neighbours' labels only avoid each other; the others keep a gap and avoid the rings too
+        const fits = (box) => placed.every((q) => clear(q, box, r ? 0 : 3)) && (r || rings.every((q) => clear(q, box, 0)));
+        let spot = mode === "all" ? boxes[0] : boxes.find(fits);
         if (!spot && r) spot = boxes[0];  // the query and its neighbours are labelled however crowded
         if (spot) placed.push({ ...spot, word: p.word, font, colour: r === "query" ? "#b00" : r ? "#111" : p.g >= 0 ? COLOURS[p.g % COLOURS.length] : "#555" });
       }
