@@ -54,6 +54,13 @@ def test_a_word_with_no_known_character_raises_naming_it() -> None:
             call("沙和尚")
 
 
+def test_an_empty_character_table_composes_nothing() -> None:
+    kv = KeyedVectors(WORDS, word_vectors(), chars=KeyedVectors([], np.zeros((0, 4), dtype=np.float32)))
+    assert not kv.has_vector("孙大圣") and kv.has_vector("唐僧")
+    with pytest.raises(KeyError, match="孙大圣"):
+        kv["孙大圣"]
+
+
 def test_vocabulary_words_keep_their_row() -> None:
     kv = make_kv()
     rows = word_vectors()

@@ -137,7 +137,7 @@ class KeyedVectors:
 
     def _char_rows(self, word: str) -> np.ndarray:
         """Rows of the character table for each character occurrence of `word` that has one."""
-        if self._char_lookup is None or not word:
+        if self._char_lookup is None or not word or not len(self._char_lookup[0]):
             return np.zeros(0, dtype=np.int64)
         sorted_codes, order = self._char_lookup
         codes = np.frombuffer(word.encode("utf-32-le"), dtype="<u4")
