@@ -173,8 +173,9 @@ class KeyedVectors:
         """The `topn` words nearest to the mean of the unit vectors of `positive` minus `negative`.
 
         As in gensim: a single string counts as one positive word, the query words themselves are
-        left out of the answer (a word outside the vocabulary counts with its composed vector), and `restrict_vocab` limits the search to the first N rows (the most
-        frequent words in a count-sorted file). Scores are cosines with the normalised mean.
+        left out of the answer, and `restrict_vocab` limits the search to the first N rows (the most
+        frequent words in a count-sorted file). Scores are cosines with the normalised mean. A word
+        outside the vocabulary counts with its composed vector (see `compose`).
         """
         positive = _as_list(positive)
         negative = _as_list(negative)
