@@ -210,3 +210,24 @@ def test_bad_analogy_files(tmp_path, text: str, message: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(UserError, match=message):
         load_analogies(path)
+
+
+def test_names_outside_the_vocabulary_are_ranked_from_their_characters() -> None:
+    kv = angle_kv({"a1": 0, "x": 10, "a2": 20, "y": 30, "b1": 90, "b2": 100, "z": 180, "c1": 270})
+    kv.chars = angle_kv({"甲": 13, "乙": 97})
+    groups = [["a1", "a2", "甲甲"], ["b1", "b2", "乙x"], ["c1", "丙"]]
+    ranks = alias_ranks(kv, groups)
+    # 甲甲 sits at 13 degrees: x (3 away) is nearer than its partner a2 (7 away), and a1 (13 away) is
+    # no partner of anyone else's; 乙x is 乙 (x has no character vector), 3 degrees from b2.
+    assert ranks == [{"a1": 2, "a2": 3, "甲甲": 2}, {"b1": 1, "b2": 1, "乙x": 1}, {"c1": None, "丙": None}]
+    m = alias_metrics(kv, groups, topn=1)
+    plain = alias_metrics(KV, groups, topn=1)
+    for key in ("hit_at_1", "mrr", "coverage", "evaluated"):  # vocabulary names only, as without characters
+        assert m[key] == plain[key]
+    assert m["evaluated"] == 4 and m["coverage"] == pytest.approx(5 / 8)
+    assert m["composed"] == {"hit_at_1": 0.5, "mrr": pytest.approx(0.75), "coverage": 0.25, "evaluated": 2,
+                             "words": ["甲甲", "乙x"]}
+    assert m["no_vector"] == ["丙"] and plain["no_vector"] == ["甲甲", "乙x", "丙"]
+    assert plain["composed"]["evaluated"] == 0 and plain["composed"]["mrr"] is None
+    assert [g["composed"] for g in m["per_group"]] == [["甲甲"], ["乙x"], []]
+    assert m["per_group"][0]["ranks"]["甲甲"] == 2 and m["per_group"][0]["evaluated"] == 2

@@ -247,3 +247,127 @@ def test_load_benchmark_prints_size_and_ready_time(tmp_path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert "x the 10 MB budget" in run.stdout and "median of 2" in run.stdout
     assert "one query (八戒, both models)" in run.stdout
+
+
+# ---------------------------------------------------------------- character vectors and the map's labels
+def cbow_with_chars(tmp_path: Path) -> Path:
+    """The fixture's CBOW vectors with a character file beside them: 孙, 大 and 行 have vectors."""
+    vec = tmp_path / "cbow.vec"
+    vec.write_bytes((DATA / "cbow.vec").read_bytes())
+    kv = KeyedVectors.load_word2vec_format(DATA / "cbow.vec")
+    rows = np.stack([kv["孙悟空"], kv["妖精"], kv["悟空"] + kv["打"]])
+    KeyedVectors(["孙", "大", "行"], rows).save_word2vec_format(tmp_path / "cbow.chars.vec")
+    return vec
+
+
+def test_data_holds_character_vectors_and_the_projection(tmp_path) -> None:
+    page = evaluate(tmp_path, [cbow_with_chars(tmp_path), DATA / "skipgram.vec"])
+    cbow, skipgram = page_data(page)["models"]
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "cbow.vec")
+    assert cbow["chars"]["keys"] == ["孙", "大", "行"] and "chars" not in skipgram
+    raw = np.frombuffer(base64.b64decode(cbow["chars"]["vectors"]), dtype="<f2").reshape(3, kv.vector_size)
+    np.testing.assert_allclose(raw, kv.chars.vectors, rtol=1e-3, atol=1e-4)  # raw rows, not unit ones
+    # the map's projection places any word as its points were placed
+    pca = cbow["map"]["pca"]
+    project = lambda v: (v - np.array(pca["mean"])) @ np.array(pca["axes"]).T  # noqa: E731
+    xy = project(kv.unit_vectors[cbow["map"]["index"]])
+    np.testing.assert_allclose(xy, np.array([cbow["map"]["x"], cbow["map"]["y"]]).T, atol=1e-4)
+    # 行者 (tiny_aliases group 0) is outside the vocabulary: CBOW places it by its composed vector
+    assert cbow["map"]["composed"]["words"] == ["行者"] and cbow["map"]["composed"]["group"] == [0]
+    at = project(kv.get_vector("行者", norm=True))
+    assert (cbow["map"]["composed"]["x"][0], cbow["map"]["composed"]["y"][0]) == pytest.approx(tuple(at), abs=1e-4)
+    assert skipgram["map"]["composed"]["words"] == []
+
+
+def test_an_unknown_word_shows_its_composed_neighbours(tmp_path, open_page) -> None:
+    page = open_page(evaluate(tmp_path, [cbow_with_chars(tmp_path), DATA / "skipgram.vec"]))
+    assert "CBOW: words outside the vocabulary are composed from their characters" in page.inner_text("#summary")
+    page.fill("#query", "孙大圣")
+    page.press("#query", "Enter")
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "cbow.vec")
+    expected = kv.most_similar("孙大圣", topn=3)
+    rows = neighbour_rows(page, "cbow")
+    assert [r[1] for r in rows] == [w for w, _ in expected]
+    for row, (_, cosine) in zip(rows, expected):
+        assert abs(float(row[2]) - cosine) <= 2e-3
+    note = page.inner_text("#neighbours-cbow .note")
+    assert "composed" in note and "“孙大圣” is not in the vocabulary; vector composed from its characters (2 of 3 known)" in note
+    assert "is not among the 9 words of this model" in page.inner_text("#neighbours-skipgram")
+    assert neighbour_rows(page, "skipgram") == []
+    # on CBOW's map the composed query is placed and ringed with its neighbours; skip-gram has nothing to ring
+    marks = page.evaluate("w2vExplorer.marks(0)")
+    assert marks["query"] == ["孙大圣"] and sorted(marks["neighbours"]) == sorted(w for w, _ in expected)
+    assert page.evaluate("w2vExplorer.marks(1)") == {"query": [], "neighbours": [], "added": []}
+    # the composed alias name 行者 is a point of its own: hover names it as composed
+    point = page.evaluate("w2vExplorer.screenPoint(0, '行者')")
+    page.mouse.move(point["x"], point["y"])
+    assert page.inner_text("#tooltip") == "行者 · composed"
+    # an analogy may use a composed word too
+    for box, word in zip("abc", ["孙大圣", "妖精", "唐僧"]):
+        page.fill(f"#analogy-{box}", word)
+    page.click("#analogy-form button")
+    got = page.eval_on_selector_all("#analogy-cbow tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    assert got == [w for w, _ in kv.most_similar(["孙大圣", "唐僧"], ["妖精"], topn=3)]
+    assert "Not in this model: 孙大圣" in page.inner_text("#analogy-skipgram")
+
+
+def random_page(tmp_path: Path, n: int = 1500, map_words: int = 100) -> tuple[Path, KeyedVectors, list[list[str]]]:
+    rng = np.random.default_rng(3)
+    words = [f"w{i:04d}" for i in range(n)]
+    kv = KeyedVectors(words, rng.normal(size=(n, 16)).astype(np.float32))
+    groups = [words[500:503], words[700:703], words[900:903]]
+    data = explorer_data([("cbow", kv)], {w: n - i for i, w in enumerate(words)}, groups, "random",
+                         topn=10, map_words=map_words)
+    page = tmp_path / "explorer.html"
+    page.write_text(render_explorer(data), encoding="utf-8")
+    return page, kv, groups
+
+
+def overlapping(labels: list[dict]) -> list[tuple[str, str]]:
+    return [(a["word"], b["word"]) for n, a in enumerate(labels) for b in labels[n + 1:]
+            if a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]]
+
+
+def test_map_labels_what_matters_without_overlaps(tmp_path, open_page) -> None:
+    page_path, kv, groups = random_page(tmp_path)
+    page = open_page(page_path)
+    labels = page.evaluate("w2vExplorer.labels(0)")
+    words = {label["word"] for label in labels}
+    assert overlapping(labels) == []
+    assert 15 <= len(labels) <= 30 + 9  # a few frequent words and the alias groups, not all 109 points
+    assert len(words & {w for g in groups for w in g}) >= 6  # most alias words find room
+    page.select_option("#labels", "all")
+    assert len(page.evaluate("w2vExplorer.labels(0)")) == 109  # every point, overlaps and all
+    page.select_option("#labels", "auto")
+    point = page.evaluate("w2vExplorer.screenPoint(0, 'w0000')")
+    page.mouse.move(point["x"], point["y"])
+    page.mouse.wheel(0, -924)  # 4x
+    zoomed = page.evaluate("w2vExplorer.labels(0)")
+    assert overlapping(zoomed) == []
+
+
+def test_a_query_s_neighbours_are_all_placed_ringed_and_labelled(tmp_path, open_page) -> None:
+    page_path, kv, _ = random_page(tmp_path)
+    page = open_page(page_path)
+    page.fill("#query", "w1200")  # not on the map, nor are most of its neighbours
+    page.press("#query", "Enter")
+    expected = [w for w, _ in kv.most_similar("w1200", topn=10)]
+    marks = page.evaluate("w2vExplorer.marks(0)")
+    assert marks["query"] == ["w1200"] and sorted(marks["neighbours"]) == sorted(expected)
+    assert len(set(marks["added"]) - {"w1200"}) >= 5  # neighbours the map did not hold
+    labels = page.evaluate("w2vExplorer.labels(0)")
+    assert {"w1200", *expected} <= {label["word"] for label in labels}
+    assert overlapping([l for l in labels if l["word"] not in expected and l["word"] != "w1200"]) == []
+    # each added point sits where the map's own PCA puts it: the screen is an affine image of the map
+    data = page_data(page_path)["models"][0]["map"]
+    pca = data["pca"]
+    project = lambda w: (kv.get_vector(w, norm=True) - np.array(pca["mean"])) @ np.array(pca["axes"]).T  # noqa: E731
+    (a, b) = [page.evaluate(f"w2vExplorer.screenPoint(0, '{w}')") for w in ("w0001", "w0050")]
+    (pa, pb) = project("w0001"), project("w0050")
+    scale = (b["x"] - a["x"]) / (pb[0] - pa[0])
+    for word in marks["added"]:
+        at, p = page.evaluate(f"w2vExplorer.screenPoint(0, '{word}')"), project(word)
+        assert at["x"] == pytest.approx(a["x"] + scale * (p[0] - pa[0]), abs=1.5)
+        assert at["y"] == pytest.approx(a["y"] - scale * (p[1] - pa[1]), abs=1.5)
+    page.select_option("#labels", "query")
+    assert sorted(l["word"] for l in page.evaluate("w2vExplorer.labels(0)")) == sorted(["w1200", *expected])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
+
 from w2v.cli import main
 from w2v.vectors import KeyedVectors
 
@@ -83,3 +85,43 @@ def test_binary_vectors(tmp_path, capsys) -> None:
     KeyedVectors.load_word2vec_format(VEC).save_word2vec_format(path, binary=True)
     assert main(["neighbors", str(path), "唐僧", "--binary", "--topn", "2"]) == 0
     assert parse(capsys.readouterr().out)["唐僧"] == expected_lines("唐僧", 2)
+
+
+# ---------------------------------------------------------------- character vectors
+def vectors_with_chars(tmp_path: Path) -> Path:
+    """The fixture's vectors with a character file beside them: 孙 and 大 known, 沙 and 尚 not."""
+    vec = tmp_path / "cbow.vec"
+    vec.write_bytes(VEC.read_bytes())
+    kv = KeyedVectors.load_word2vec_format(VEC)
+    rows = np.stack([kv["孙悟空"], kv["妖精"], kv["唐僧"]])
+    KeyedVectors(["孙", "大", "和"], rows).save_word2vec_format(tmp_path / "cbow.chars.vec")
+    return vec
+
+
+def test_unknown_word_with_known_characters_gets_composed_neighbours(tmp_path, capsys) -> None:
+    vec = vectors_with_chars(tmp_path)
+    assert main(["neighbors", str(vec), "孙大圣", "--topn", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "孙大圣: not in the vocabulary; vector composed from its characters" in out
+    assert "did you mean" not in out
+    kv = KeyedVectors.load_word2vec_format(vec)
+    expected = [(w, f"{s:.3f}") for w, s in kv.most_similar("孙大圣", topn=3)]
+    assert parse(out) == {"孙大圣": expected}
+    assert expected != expected_lines("孙悟空", 3)  # the composed vector is not just 孙悟空's
+
+
+def test_composed_words_in_a_sum_and_words_with_no_vector(tmp_path, monkeypatch, capsys) -> None:
+    vec = vectors_with_chars(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO("孙大圣 - 唐僧\n沙尚\n"))
+    assert main(["neighbors", str(vec), "--topn", "2"]) == 0
+    out = capsys.readouterr().out
+    kv = KeyedVectors.load_word2vec_format(vec)
+    assert parse(out)["孙大圣 - 唐僧"] == [(w, f"{s:.3f}") for w, s in kv.most_similar(["孙大圣"], ["唐僧"], topn=2)]
+    assert out.count("vector composed from its characters") == 1
+    assert "沙尚: not in the vocabulary" in out and "沙尚:\n" not in out  # no character known: no answer
+
+
+def test_chars_none_keeps_spelling_hints(tmp_path, capsys) -> None:
+    vec = vectors_with_chars(tmp_path)
+    assert main(["neighbors", str(vec), "孙大圣", "--chars", "none"]) == 1
+    assert "孙大圣: not in the vocabulary; did you mean: 孙悟空" in capsys.readouterr().out

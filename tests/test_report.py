@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from w2v.cli import main
@@ -215,3 +216,55 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
                          cwd=work, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
     assert (results / "report.html").stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------- character vectors
+def cbow_with_chars(tmp_path: Path) -> Path:
+    """The fixture's CBOW vectors with a character file beside them: 孙, 大 and 行 have vectors, 呆 and 子 not."""
+    vec = tmp_path / "cbow.vec"
+    vec.write_bytes((DATA / "cbow.vec").read_bytes())
+    kv = KeyedVectors.load_word2vec_format(DATA / "cbow.vec")
+    KeyedVectors(["孙", "大", "行"], np.stack([kv["孙悟空"], kv["妖精"], kv["悟空"] + kv["打"]])).save_word2vec_format(
+        tmp_path / "cbow.chars.vec")
+    return vec
+
+
+def test_composed_query_and_alias_names_are_scored_and_marked(tmp_path) -> None:
+    vec = cbow_with_chars(tmp_path)
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("孙悟空 悟空 行者 *行*\n八戒 呆子\n", encoding="utf-8")
+    _, md = build(tmp_path, vectors=[vec, DATA / "skipgram.vec"], aliases=str(aliases))
+    check_tables(md)
+    kv = KeyedVectors.load_word2vec_format(vec)
+    assert kv.is_composed("孙大圣") and kv.is_composed("行者") and not kv.has_vector("呆子")
+    # the query outside the vocabulary: CBOW answers it from its characters, skip-gram cannot
+    oov = md.split("### 孙大圣")[1].split("##")[0]
+    assert "*Not in the vocabulary of CBOW: neighbours of the vector composed from its characters.*" in oov
+    assert "*Not in the vocabulary of skip-gram*; known spellings nearby: 孙悟空" in oov
+    first = kv.most_similar("孙大圣", topn=3)[0]
+    assert f"| 1 | {first[0]} | {first[1]:.3f} |  |  |" in oov
+    assert f"| **孙大圣** | {'、'.join(w for w, _ in kv.most_similar('孙大圣', topn=3))} *(composed)* | *(not in vocabulary)* |" in md
+    # alias names: 行者 and *行* composed in CBOW, 呆子 has no vector; the vocabulary columns are unchanged
+    expected = alias_metrics(kv, load_alias_groups(aliases), topn=3)
+    assert expected["composed"]["words"] == ["行者", "*行*"] and expected["composed"]["evaluated"] == 2
+    c = expected["composed"]
+    assert (f"| CBOW | {expected['hit_at_3']:.3f} | {expected['mrr']:.3f} | {expected['coverage']:.3f} | 2 "
+            f"| 2 | {c['hit_at_3']:.3f} | {c['mrr']:.3f} |") in md
+    assert "| skip-gram |" in md and "| 0 | – | – |" in md
+    assert "- CBOW: composed from their characters: 行者、\\*行\\*; no vector at all: 呆子." in md
+    assert "- skip-gram: no vector at all: 行者、\\*行\\*、呆子." in md
+    rank = expected["per_group"][0]["ranks"]["行者"]
+    assert f"| 行者 | {rank} *(composed)* | – |" in md
+    assert "*行*" not in md.replace("\\*行\\*", "")  # the name is escaped everywhere
+    assert "| character vectors | 3 | – |" in md
+    metrics = json.loads((tmp_path / "results" / "report" / "metrics.json").read_text(encoding="utf-8"))
+    cbow, sg = metrics["models"]["cbow"], metrics["models"]["skipgram"]
+    assert cbow["aliases"]["composed"] == c and cbow["aliases"]["no_vector"] == ["呆子"]
+    assert sg["aliases"]["composed"]["evaluated"] == 0 and sg["aliases"]["no_vector"] == ["行者", "*行*", "呆子"]
+    assert cbow["character_vectors"] == 3 and sg["character_vectors"] == 0
+
+
+def test_without_character_vectors_the_alias_section_is_as_before(tmp_path) -> None:
+    _, md = build(tmp_path)
+    assert "Names not in the vocabulary: 呆子、行者." in md
+    assert "composed" not in md and "character vectors" not in md

@@ -6,7 +6,9 @@ vocabulary, all vocabulary words except ``w`` are ranked by cosine similarity to
 of the best-ranked other member is ``w``'s rank (1 = the nearest word). Ties count in the query's
 favour: the rank is 1 + the number of non-members strictly more similar than that member.
 hit@k is the fraction of evaluated words with rank <= k, MRR the mean of 1 / rank, coverage the
-fraction of the group words found in the vocabulary.
+fraction of the group words found in the vocabulary. With character vectors, a group word outside
+the vocabulary whose vector can be composed from its characters is ranked the same way (against
+the vocabulary words) and reported apart, as composed.
 
 Analogies (3CosAdd, 3CosMul) are scored by `analogy_scores` below.
 """
@@ -73,27 +75,33 @@ def load_alias_groups(path: str | os.PathLike) -> list[list[str]]:
 
 
 def alias_ranks(kv: KeyedVectors, groups: list[list[str]]) -> list[dict[str, int | None]]:
-    """For each group, each word's rank (None when it or all its partners are out of vocabulary)."""
-    queries: list[tuple[int, int, list[int]]] = []  # (group index, query row, partner rows)
+    """For each group, each word's rank (None when it has no vector or no partner in the vocabulary).
+
+    A word outside the vocabulary whose vector is composed from its characters (`kv.is_composed`)
+    is ranked too, against the vocabulary words; it is never a partner, since answers are
+    vocabulary words.
+    """
+    queries: list[tuple[int, str, list[int]]] = []  # (group index, query word, partner rows)
     result: list[dict[str, int | None]] = []
     for g, group in enumerate(groups):
         rows = {w: kv.key_to_index[w] for w in group if w in kv}
         result.append({w: None for w in group})
-        for w, row in rows.items():
+        for w in group:
             partners = [r for other, r in rows.items() if other != w]
-            if partners:
-                queries.append((g, row, partners))
+            if partners and (w in rows or kv.is_composed(w)):
+                queries.append((g, w, partners))
     unit = kv.unit_vectors
     step = rows_per_block(len(kv))
     for start in range(0, len(queries), step):
         chunk = queries[start : start + step]
-        q_rows = np.array([row for _, row, _ in chunk])
-        sims = unit[q_rows] @ unit.T
-        sims[np.arange(len(chunk)), q_rows] = -np.inf  # the query word itself is not ranked
+        sims = np.stack([kv.get_vector(w, norm=True) for _, w, _ in chunk]) @ unit.T
+        own = [(i, kv.key_to_index[w]) for i, (_, w, _) in enumerate(chunk) if w in kv]
+        if own:  # the query word itself is not ranked
+            sims[tuple(np.array(own).T)] = -np.inf
         best = np.array([sims[i, partners].max() for i, (_, _, partners) in enumerate(chunk)])
         ranks = 1 + (sims > best[:, None]).sum(axis=1)
-        for (g, row, _), rank in zip(chunk, ranks):
-            result[g][kv.index_to_key[row]] = int(rank)
+        for (g, w, _), rank in zip(chunk, ranks):
+            result[g][w] = int(rank)
     return result
 
 
@@ -111,22 +119,29 @@ def alias_metrics(kv: KeyedVectors, groups: list[list[str]], topn: int = 10) -> 
     """hit@topn, MRR, coverage and evaluated count, overall and per group (see the module docstring).
 
     The hit key is named after `topn` (``hit_at_10`` by default). Metrics of a group (or of the whole
-    set) with no evaluated word are None. Each `per_group` entry also holds ``words`` and ``ranks``
-    (word -> rank or None).
+    set) with no evaluated word are None. Each `per_group` entry also holds ``words``, ``ranks``
+    (word -> rank or None) and ``composed`` (its names outside the vocabulary with a composed vector).
+    These metrics count vocabulary names only, so models with and without character vectors compare;
+    ``composed`` holds the same metrics for the composed names (coverage: their share of all names,
+    ``words``: the names), ``no_vector`` the names with no vector at all.
     """
     if topn < 1:
         raise ValueError(f"topn must be at least 1, got {topn}")
     all_ranks = alias_ranks(kv, groups)
     per_group = []
     for group, ranks in zip(groups, all_ranks):
-        entry = _summary(list(ranks.values()), len(group), sum(w in kv for w in group), topn)
-        entry.update(words=list(group), ranks=ranks)
+        known = [w for w in group if w in kv]
+        entry = _summary([ranks[w] for w in known], len(group), len(known), topn)
+        entry.update(words=list(group), ranks=ranks, composed=[w for w in group if kv.is_composed(w)])
         per_group.append(entry)
-    flat = [r for ranks in all_ranks for r in ranks.values()]
-    n_words = sum(len(g) for g in groups)
-    n_known = sum(w in kv for g in groups for w in g)
-    total = _summary(flat, n_words, n_known, topn)
+    names = [w for g in groups for w in g]
+    known = [ranks[w] for ranks, g in zip(all_ranks, groups) for w in g if w in kv]
+    composed = [(w, ranks[w]) for ranks, g in zip(all_ranks, groups) for w in g if kv.is_composed(w)]
+    total = _summary(known, len(names), len(known), topn)
     total["topn"] = topn
+    total["composed"] = _summary([r for _, r in composed], len(names), len(composed), topn)
+    total["composed"]["words"] = list(dict.fromkeys(w for w, _ in composed))
+    total["no_vector"] = list(dict.fromkeys(w for w in names if not kv.has_vector(w)))
     total["per_group"] = per_group
     return total
 

@@ -5,6 +5,13 @@ written by gensim or by the original C tool, and writes files both of them read 
 described in `w2v.word2vec_format`).
 
 Similarities are cosines, computed from unit-length copies of the vectors made once on first use.
+
+Character vectors (docs/contracts.md, character-aware models): beside ``results/{model}.vec`` a
+model may have ``results/{model}.chars.vec`` (`chars_path`), one row per character. A word outside
+the vocabulary then still has a vector, the mean of its characters' vectors, as gensim's
+FastTextKeyedVectors compose one from n-grams. `word in kv` stays vocabulary membership;
+`has_vector` says whether a word has a row or can be composed. Answers of the cosine queries are
+always vocabulary words.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ WordOrWords = str | Sequence[str] | None
 class KeyedVectors:
     """Vectors (float32, one row per key) with the lookups and cosine queries users expect."""
 
-    def __init__(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+    def __init__(self, keys: Sequence[str], vectors: np.ndarray, chars: "KeyedVectors | None" = None) -> None:
         if hasattr(vectors, "get") and not isinstance(vectors, np.ndarray):
             vectors = vectors.get()  # a CuPy array: queries run on the CPU copy
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -44,7 +51,10 @@ class KeyedVectors:
             self.key_to_index[key] = i
         self.vectors: np.ndarray = vectors
         self._unit: np.ndarray | None = None
-        self._chars: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._key_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._chars: KeyedVectors | None = None
+        self._char_lookup: tuple[np.ndarray, np.ndarray] | None = None
+        self.chars = chars
 
     # ----------------------------------------------------------------- container protocol
     def __len__(self) -> int:
@@ -54,7 +64,7 @@ class KeyedVectors:
         return key in self.key_to_index
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self.vectors[self.get_index(key)]
+        return self.get_vector(key)
 
     @property
     def vector_size(self) -> int:
@@ -68,6 +78,77 @@ class KeyedVectors:
         except KeyError:
             raise KeyError(f"word {key!r} is not in the vocabulary") from None
 
+    # ----------------------------------------------------------------- character vectors
+    @property
+    def chars(self) -> "KeyedVectors | None":
+        """The character vectors (a KeyedVectors keyed by single characters), or None."""
+        return self._chars
+
+    @chars.setter
+    def chars(self, chars: "KeyedVectors | None") -> None:
+        if chars is not None:
+            if chars.vector_size != self.vector_size:
+                raise ValueError(
+                    f"character vectors have dimension {chars.vector_size} but the word vectors {self.vector_size}"
+                )
+            codes, _, lengths = _char_codes(chars.index_to_key)
+            bad = np.nonzero(lengths != 1)[0]
+            if bad.size:
+                raise ValueError(f"character vector keys are single characters; row {bad[0] + 1} "
+                                 f"holds {chars.index_to_key[bad[0]]!r}")
+            order = np.argsort(codes, kind="stable")
+            self._char_lookup = (codes[order], order)
+        else:
+            self._char_lookup = None
+        self._chars = chars
+
+    def has_vector(self, word: str) -> bool:
+        """Whether `word` has a vector: a vocabulary row, or at least one character with a vector."""
+        return word in self.key_to_index or self._char_rows(word).size > 0
+
+    def is_composed(self, word: str) -> bool:
+        """Whether `word` is outside the vocabulary but its vector can be composed from characters."""
+        return word not in self.key_to_index and self._char_rows(word).size > 0
+
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """The vocabulary row of `word`, or for a word outside it the mean of its characters' vectors.
+
+        With `norm`, scaled to unit length (as gensim's ``get_vector(key, norm=True)``).
+        """
+        i = self.key_to_index.get(word)
+        if i is not None:
+            return self.unit_vectors[i] if norm else self.vectors[i]
+        vector = self.compose(word)
+        length = np.linalg.norm(vector) if norm else 0.0
+        return vector / length if length > 0 else vector
+
+    def compose(self, word: str) -> np.ndarray:
+        """Mean of the character vectors over `word`'s character occurrences that have one (float32).
+
+        Each occurrence counts (天天 -> the mean of c_天 and c_天) and characters without a vector are
+        skipped; for a vocabulary word this is the character mean the model combined with its own
+        vector. KeyError naming the word when none of its characters has a vector.
+        """
+        rows = self._char_rows(word)
+        if rows.size == 0:
+            raise KeyError(self._unknown(word))
+        # Accumulated in float64 and rounded once, so the result does not depend on the order.
+        return self._chars.vectors[rows].mean(axis=0, dtype=np.float64).astype(np.float32)
+
+    def _char_rows(self, word: str) -> np.ndarray:
+        """Rows of the character table for each character occurrence of `word` that has one."""
+        if self._char_lookup is None or not word or not len(self._char_lookup[0]):
+            return np.zeros(0, dtype=np.int64)
+        sorted_codes, order = self._char_lookup
+        codes = np.frombuffer(word.encode("utf-32-le"), dtype="<u4")
+        at = np.minimum(np.searchsorted(sorted_codes, codes), len(sorted_codes) - 1)
+        return order[at[sorted_codes[at] == codes]]
+
+    def _unknown(self, word: str) -> str:
+        if self._chars is None:
+            return f"word {word!r} is not in the vocabulary"
+        return f"word {word!r} is not in the vocabulary and none of its characters has a vector"
+
     # ----------------------------------------------------------------- cosine queries
     @property
     def unit_vectors(self) -> np.ndarray:
@@ -80,8 +161,7 @@ class KeyedVectors:
 
     def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words."""
-        unit = self.unit_vectors
-        return float(unit[self.get_index(w1)] @ unit[self.get_index(w2)])
+        return float(self.get_vector(w1, norm=True) @ self.get_vector(w2, norm=True))
 
     def most_similar(
         self,
@@ -94,7 +174,8 @@ class KeyedVectors:
 
         As in gensim: a single string counts as one positive word, the query words themselves are
         left out of the answer, and `restrict_vocab` limits the search to the first N rows (the most
-        frequent words in a count-sorted file). Scores are cosines with the normalised mean.
+        frequent words in a count-sorted file). Scores are cosines with the normalised mean. A word
+        outside the vocabulary counts with its composed vector (see `compose`).
         """
         positive = _as_list(positive)
         negative = _as_list(negative)
@@ -102,21 +183,27 @@ class KeyedVectors:
             raise ValueError("most_similar needs at least one positive or negative word")
         if topn < 1:
             raise ValueError(f"topn must be at least 1, got {topn}")
-        unit = self.unit_vectors
-        ids = [self.get_index(w) for w in positive] + [self.get_index(w) for w in negative]
+        words = positive + negative
+        queries = np.stack([self.get_vector(w, norm=True) for w in words])
         weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
-        mean = (weights[:, None] * unit[ids]).mean(axis=0)
+        mean = (weights[:, None] * queries).mean(axis=0)
         norm = np.linalg.norm(mean)
         if norm > 0:
             mean /= norm
         limit = len(self) if restrict_vocab is None else min(int(restrict_vocab), len(self))
-        scores = unit[:limit] @ mean
+        scores = self.unit_vectors[:limit] @ mean
+        ids = [self.key_to_index[w] for w in words if w in self.key_to_index]
         exclude = [i for i in ids if i < limit]
         scores[exclude] = -np.inf
         return self._top(scores, topn)
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10) -> list[tuple[str, float]]:
-        """The `topn` words whose vectors have the highest cosine with `vector`."""
+    def similar_by_vector(self, vector: np.ndarray | str, topn: int = 10) -> list[tuple[str, float]]:
+        """The `topn` words whose vectors have the highest cosine with `vector` (a word: its vector).
+
+        Nothing is left out: a vocabulary word given here is its own nearest word.
+        """
+        if isinstance(vector, str):
+            vector = self.get_vector(vector)
         vector = np.asarray(vector, dtype=np.float32)
         norm = np.linalg.norm(vector)
         scores = self.unit_vectors @ (vector / norm if norm > 0 else vector)
@@ -148,7 +235,9 @@ class KeyedVectors:
         whose character overlap can reach its cutoff, so a query costs milliseconds at a million keys.
         """
         cutoff = 0.5
-        codes, owner, lengths = self._key_chars()
+        if self._key_codes is None:
+            self._key_codes = _char_codes(self.index_to_key)
+        codes, owner, lengths = self._key_codes
         matched = np.zeros(len(self), dtype=np.int64)  # difflib's quick_ratio matches (multiset overlap)
         shared = np.zeros(len(self), dtype=np.int64)  # distinct characters in common
         for char in set(word):
@@ -170,15 +259,6 @@ class KeyedVectors:
                     found.append(self.index_to_key[i])
         return found
 
-    def _key_chars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(code points of all keys end to end, owning row of each, characters per key); cached."""
-        if self._chars is None:
-            lengths = np.fromiter(map(len, self.index_to_key), dtype=np.int64, count=len(self))
-            codes = np.frombuffer("".join(self.index_to_key).encode("utf-32-le"), dtype="<u4")
-            owner = np.repeat(np.arange(len(self), dtype=np.int32), lengths)
-            self._chars = (codes, owner, lengths)
-        return self._chars
-
     def _top(self, scores: np.ndarray, topn: int) -> list[tuple[str, float]]:
         valid = int(np.isfinite(scores).sum())
         k = min(topn, valid)
@@ -190,8 +270,14 @@ class KeyedVectors:
 
     # ----------------------------------------------------------------- word2vec format
     @classmethod
-    def load_word2vec_format(cls, path: str | os.PathLike, binary: bool = False) -> "KeyedVectors":
-        """Read a word2vec text (or binary) file; a malformed file raises UserError naming it and the line."""
+    def load_word2vec_format(
+        cls, path: str | os.PathLike, binary: bool = False, chars: str | os.PathLike | None = "auto"
+    ) -> "KeyedVectors":
+        """Read a word2vec text (or binary) file; a malformed file raises UserError naming it and the line.
+
+        `chars`: "auto" also loads the character vectors at `chars_path(path)` when that file exists,
+        None never loads any, a path loads that file (see `load_chars`).
+        """
         path = Path(path)
         try:
             with open(path, "rb") as handle:
@@ -207,12 +293,54 @@ class KeyedVectors:
         except ValueError as exc:
             raise UserError(f"{path}: {exc}; the file is corrupt, rerun the stage that wrote it") from None
         logger.debug("loaded %d vectors of dimension %d from %s", count, dim, path)
+        attach_chars(kv, path, chars)
         return kv
 
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
         """Write the vectors in word2vec text (or binary) format, atomically (layouts in w2v.word2vec_format)."""
         write = w2v_format.write_binary if binary else w2v_format.write_text
         write(path, self.index_to_key, self.vectors)
+
+
+def chars_path(vec_path: str | os.PathLike) -> Path:
+    """Where a model's character vectors sit: beside its vectors, the last suffix made ``.chars.vec``.
+
+    results/cbow.vec -> results/cbow.chars.vec; x.bin -> x.chars.vec.
+    """
+    return Path(vec_path).with_suffix(".chars.vec")
+
+
+def attach_chars(kv: KeyedVectors, vec_path: str | os.PathLike, chars: str | os.PathLike | None) -> None:
+    """Give `kv` (read from `vec_path`) its character vectors: `chars` as in `load_word2vec_format`.
+
+    The character file is word2vec text, one single character a row, of the word vectors'
+    dimension; a file breaking that raises UserError naming it.
+    """
+    if chars is None:
+        return
+    if isinstance(chars, str) and chars == "auto":
+        chars = chars_path(vec_path)
+        if not chars.is_file():
+            return
+    chars = Path(chars)
+    if not chars.is_file():
+        raise UserError(f"{chars}: character vector file not found; check the path, or train with "
+                        "train.chars set to write one")
+    table = KeyedVectors.load_word2vec_format(chars, binary=False, chars=None)
+    try:
+        kv.chars = table
+    except ValueError as exc:
+        raise UserError(f"{chars}: {exc}; use the character file that the same training run wrote "
+                        f"beside {vec_path}") from None
+    logger.info("loaded %d character vectors from %s", len(table), chars)
+
+
+def _char_codes(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code points of all keys end to end, owning row of each, characters per key)."""
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    codes = np.frombuffer("".join(keys).encode("utf-32-le"), dtype="<u4")
+    owner = np.repeat(np.arange(len(keys), dtype=np.int32), lengths)
+    return codes, owner, lengths
 
 
 def _as_list(words: WordOrWords) -> list[str]:

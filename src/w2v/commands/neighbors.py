@@ -14,14 +14,19 @@ def register(subparsers) -> None:
         description=(
             "Print the words most similar (cosine) to each WORD. Without words, read queries from "
             "standard input, one or more a line (a prompt is shown when it is a terminal). A query "
-            "'a b - c' asks for the words nearest to a + b - c. Unknown words are reported with the "
-            "closest known spellings."
+            "'a b - c' asks for the words nearest to a + b - c. A word outside the vocabulary gets a vector "
+            "composed from its characters when the model has character vectors (VECTORS with its suffix "
+            "made .chars.vec), and is marked so; other unknown words are reported with the closest known "
+            "spellings."
         ),
     )
     parser.add_argument("vectors", help="word2vec file (results/cbow.vec)")
     parser.add_argument("words", nargs="*", help="query words; none for interactive queries")
     parser.add_argument("--topn", type=int, default=10, help="neighbours per word (default 10)")
     parser.add_argument("--binary", action="store_true", help="the vector file is in binary word2vec format")
+    parser.add_argument("--chars", default="auto", metavar="FILE",
+                        help="character vectors for words outside the vocabulary (default: the .chars.vec file "
+                             "beside VECTORS when there is one; 'none' for no composition)")
     parser.set_defaults(func=run)
 
 
@@ -31,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.topn < 1:
         raise UserError(f"--topn must be at least 1, got {args.topn}")
-    kv = KeyedVectors.load_word2vec_format(args.vectors, binary=args.binary)
+    chars = None if args.chars == "none" else args.chars
+    kv = KeyedVectors.load_word2vec_format(args.vectors, binary=args.binary, chars=chars)
     if args.words:
         found = [answer(kv, [w], args.topn, sys.stdout) for w in args.words]
         return 0 if all(found) else 1
@@ -70,7 +76,7 @@ def answer(kv, query: list[str], topn: int, out: IO[str]) -> bool:
         else:
             (target if target is not None else positive).append(word)
     title = " + ".join(positive) + "".join(f" - {w}" for w in negative)
-    missing = [w for w in positive + negative if w not in kv]
+    missing = [w for w in positive + negative if not kv.has_vector(w)]
     if missing:
         for word in missing:
             hints = kv.closest_keys(word, 5)
@@ -79,6 +85,8 @@ def answer(kv, query: list[str], topn: int, out: IO[str]) -> bool:
         return False
     if not positive and not negative:
         return False
+    for word in dict.fromkeys(w for w in positive + negative if kv.is_composed(w)):
+        print(f"{word}: not in the vocabulary; vector composed from its characters", file=out)
     found = kv.most_similar(positive, negative, topn=topn)
     print(f"{title}:", file=out)
     width = max((_width(w) for w, _ in found), default=0)

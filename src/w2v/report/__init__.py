@@ -127,6 +127,7 @@ def metrics(data: ReportData) -> dict:
         h = m.history
         entry = {key: h[key] for key in ("device", "train_seconds", "words_per_sec", "final_loss")}
         entry["epochs"] = len(h["epochs"])
+        entry["character_vectors"] = len(m.kv.chars) if m.kv.chars is not None else 0
         if m.aliases is not None:
             entry["aliases"] = {k: v for k, v in m.aliases.items() if k != "per_group"}
             entry["aliases"]["per_group"] = [

@@ -24,28 +24,34 @@
       : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }
 
-  function decode(model) {
+  function halves(text, rows, dim) {  // little-endian float16 rows from base64, as float32
     let bytes;
-    if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(model.vectors);  // native, several times faster
+    if (Uint8Array.fromBase64) bytes = Uint8Array.fromBase64(text);  // native, several times faster
     else {
-      const raw = atob(model.vectors);
+      const raw = atob(text);
       bytes = new Uint8Array(raw.length);
       for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
     }
-    const n = model.words.length, dim = model.dim, vecs = new Float32Array(n * dim);
-    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, n * dim);  // little-endian, as every browser's typed arrays
-    for (let r = 0; r < n; r++) {
+    const out = new Float32Array(rows * dim);
+    const h = new Uint16Array(bytes.buffer, bytes.byteOffset, rows * dim);  // little-endian, as every browser's typed arrays
+    for (let j = 0; j < out.length; j++) out[j] = HALF[h[j]];
+    return out;
+  }
+
+  function decode(model) {
+    const n = model.words.length, dim = model.dim, vecs = halves(model.vectors, n, dim);
+    for (let r = 0; r < n; r++) {  // float16 rounding leaves rows slightly off unit length
       let norm = 0;
-      for (let j = 0; j < dim; j++) {
-        const v = HALF[halves[r * dim + j]];
-        vecs[r * dim + j] = v;
-        norm += v * v;
-      }
-      norm = Math.sqrt(norm) || 1;  // float16 rounding leaves rows slightly off unit length
-      for (let j = 0; j < dim; j++) vecs[r * dim + j] /= norm;
+      for (let j = r * dim; j < (r + 1) * dim; j++) norm += vecs[j] * vecs[j];
+      norm = Math.sqrt(norm) || 1;
+      for (let j = r * dim; j < (r + 1) * dim; j++) vecs[j] /= norm;
     }
     const index = new Map(model.words.map((w, i) => [w, i]));
-    return { ...model, vecs, index };
+    const chars = model.chars ? {
+      vecs: halves(model.chars.vectors, model.chars.keys.length, dim),  // raw rows: a composed vector is their mean
+      index: new Map(model.chars.keys.map((c, i) => [c, i])),
+    } : null;
+    return { ...model, vecs, index, chars };
   }
 
   const MODELS = DATA.models.map(decode);
@@ -73,17 +79,39 @@
 
   function row(model, i) { return model.vecs.subarray(i * model.dim, (i + 1) * model.dim); }
 
+  function unit(v) {
+    let norm = 0;
+    for (let j = 0; j < v.length; j++) norm += v[j] * v[j];
+    norm = Math.sqrt(norm) || 1;
+    for (let j = 0; j < v.length; j++) v[j] /= norm;
+    return v;
+  }
+
+  // A word's unit vector: its row, or (with character vectors) the mean of its characters' rows, as
+  // w2v's KeyedVectors composes it (each occurrence counts, characters without a vector skipped).
+  // null when it has neither.
+  function vectorOf(model, word) {
+    const i = model.index.get(word);
+    if (i !== undefined) return { vec: row(model, i), row: i, composed: false };
+    if (!model.chars) return null;
+    const chars = Array.from(word), sum = new Float32Array(model.dim);
+    let known = 0;
+    for (const c of chars) {
+      const r = model.chars.index.get(c);
+      if (r === undefined) continue;
+      known++;
+      for (let j = 0, o = r * model.dim; j < model.dim; j++) sum[j] += model.chars.vecs[o + j];
+    }
+    return known ? { vec: unit(sum), row: -1, composed: true, known, total: chars.length } : null;
+  }
+
   function combine(model, positive, negative) {
     // gensim's most_similar: the mean of the unit vectors (negatives subtracted), made unit again.
     const target = new Float32Array(model.dim);
     for (const [words, sign] of [[positive, 1], [negative, -1]]) {
-      for (const w of words) { const v = row(model, model.index.get(w)); for (let j = 0; j < model.dim; j++) target[j] += sign * v[j]; }
+      for (const w of words) { const v = vectorOf(model, w).vec; for (let j = 0; j < model.dim; j++) target[j] += sign * v[j]; }
     }
-    let norm = 0;
-    for (let j = 0; j < model.dim; j++) norm += target[j] * target[j];
-    norm = Math.sqrt(norm) || 1;
-    for (let j = 0; j < model.dim; j++) target[j] /= norm;
-    return target;
+    return unit(target);
   }
 
   function completions(text, limit) {
@@ -139,21 +167,26 @@
     const highlights = [];
     for (const m of MODELS) {
       const div = column(m, "neighbours");
-      const i = m.index.get(word);
-      if (i === undefined) {
+      const v = vectorOf(m, word);
+      if (!v) {
         const near = completions(word.slice(0, 1), 5).filter((w) => m.index.has(w));
         div.appendChild(el("p", `“${word}” is not among the ${fmtInt.format(m.words.length)} words of this model.`, { class: "note" }));
         if (near.length) { const p = el("p", "Try: ", { class: "note" }); near.forEach((w) => { p.appendChild(wordButton(w)); p.appendChild(document.createTextNode(" ")); }); div.appendChild(p); }
         highlights.push(null);
       } else {
-        const found = topK(m, row(m, i), k(), new Set([i]));
-        div.appendChild(el("p", `frequency ${fmtInt.format(m.counts[i])}`, { class: "note" }));
+        const found = topK(m, v.vec, k(), v.composed ? new Set() : new Set([v.row]));
+        if (v.composed) {
+          const p = el("p", null, { class: "note" });
+          p.appendChild(el("span", "composed", { class: "badge" }));
+          p.appendChild(document.createTextNode(` “${word}” is not in the vocabulary; vector composed from its characters (${v.known} of ${v.total} known).`));
+          div.appendChild(p);
+        } else div.appendChild(el("p", `frequency ${fmtInt.format(m.counts[v.row])}`, { class: "note" }));
         div.appendChild(resultTable(m, found));
-        highlights.push({ query: i, neighbours: new Set(found.map(([r]) => r)) });
+        highlights.push({ word, vec: v.vec, row: v.row, composed: v.composed, neighbours: found.map(([r]) => r) });
       }
       out.appendChild(div);
     }
-    MAPS.forEach((map, n) => { map.highlight = highlights[n]; map.draw(); });
+    MAPS.forEach((map, n) => map.setHighlight(highlights[n]));
     if (decodeURIComponent(location.hash.slice(1)) !== word) history.replaceState(null, "", "#" + encodeURIComponent(word));
   }
 
@@ -164,9 +197,14 @@
     if (!a || !b || !c) { $("analogy-message").textContent = "Give three words: a − b + c."; return; }
     for (const m of MODELS) {
       const div = column(m, "analogy");
-      const missing = [a, b, c].filter((w) => !m.index.has(w));
+      const missing = [a, b, c].filter((w) => !vectorOf(m, w));
+      const composed = [a, b, c].filter((w) => !m.index.has(w) && !missing.includes(w));
       if (missing.length) div.appendChild(el("p", `Not in this model: ${missing.join("、")}`, { class: "note" }));
-      else div.appendChild(resultTable(m, topK(m, combine(m, [a, c], [b]), k(), new Set([a, b, c].map((w) => m.index.get(w))))));
+      else {
+        if (composed.length) div.appendChild(el("p", `Composed from their characters: ${composed.join("、")}`, { class: "note" }));
+        const exclude = new Set([a, b, c].filter((w) => m.index.has(w)).map((w) => m.index.get(w)));
+        div.appendChild(resultTable(m, topK(m, combine(m, [a, c], [b]), k(), exclude)));
+      }
       out.appendChild(div);
     }
   }
@@ -210,12 +248,18 @@
 
   // ---------------------------------------------------------------- maps
   const MAPS = MODELS.map((m) => new MapView(m));
+  const FONT = "12px system-ui, sans-serif", BOLD = "bold 13px system-ui, sans-serif";
+  // Where a label may go, as the offset of its text's left end and baseline from its point: right,
+  // right below, left, left below, above, below. The first that overlaps no label drawn is taken.
+  const SPOTS = [[5, -4], [5, 13], [-5, -4, true], [-5, 13, true], [0, -9, "mid"], [0, 20, "mid"]];
+
+  function labelMode() { return $("labels").value; }
 
   function MapView(model) {
     const box = el("div", null, { class: "map", id: `map-${model.name}` });
     box.appendChild(el("h3", model.label));
     const legend = el("div", null, { class: "legend" });
-    const shown = new Set(model.map.group.filter((g) => g >= 0));
+    const shown = new Set(model.map.group.concat(model.map.composed.group).filter((g) => g >= 0));
     DATA.groups.forEach((group, g) => {
       if (!shown.has(g)) return;
       const item = el("span");
@@ -227,61 +271,141 @@
     const canvas = el("canvas");
     box.appendChild(canvas);
     $("maps").appendChild(box);
-    const pts = model.map.index.map((i, n) => ({ i, word: model.words[i], g: model.map.group[n], x: model.map.x[n], y: model.map.y[n] }));
-    const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
-    const bounds = { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
+    const map = model.map;
+    const base = map.index.map((i, n) => ({ i, word: model.words[i], g: map.group[n], x: map.x[n], y: map.y[n] }));
+    // alias-group names outside the vocabulary, placed by their composed vectors
+    map.composed.words.forEach((word, n) => base.push({ i: -1, word, g: map.composed.group[n], x: map.composed.x[n], y: map.composed.y[n], composed: true }));
+    const onMap = new Map(base.filter((p) => p.i >= 0).map((p) => [p.i, p]));
+    let pts = base, bounds = boundsOf(base), labels = [];
     const view = { zoom: 1, dx: 0, dy: 0 };
-    const self = { model, canvas, highlight: null, draw, screenPoint };
+    const self = { model, canvas, highlight: null, draw, screenPoint, setHighlight, labels: () => labels, marks };
 
-    function base() {  // data -> CSS pixels at zoom 1: fit the bounds with a margin, y up
+    function boundsOf(points) {
+      const xs = points.map((p) => p.x), ys = points.map((p) => p.y);
+      return { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
+    }
+    function project(vec) {  // the map's PCA, as explorer.py computed it
+      const { mean, axes } = map.pca, at = [0, 0];
+      for (let a = 0; a < 2; a++) for (let j = 0; j < vec.length; j++) at[a] += (vec[j] - mean[j]) * axes[a][j];
+      return at;
+    }
+    // A query and its neighbours join the map when they are not on it: projected the same way.
+    function setHighlight(hl) {
+      self.highlight = hl;
+      const extra = [];
+      if (hl) {
+        if (!base.some((p) => p.word === hl.word)) {
+          const [x, y] = project(hl.vec);
+          extra.push({ i: hl.row, word: hl.word, g: -1, x, y, composed: hl.composed, added: true });
+        }
+        for (const r of hl.neighbours) {
+          if (onMap.has(r)) continue;
+          const [x, y] = project(row(model, r));
+          extra.push({ i: r, word: model.words[r], g: -1, x, y, added: true });
+        }
+      }
+      pts = base.concat(extra);
+      bounds = boundsOf(pts);
+      draw();
+    }
+    function role(p) {  // "query", "neighbour" or null
+      const hl = self.highlight;
+      if (!hl) return null;
+      if (p.word === hl.word && (p.i === hl.row || p.composed)) return "query";
+      return p.i >= 0 && hl.neighbours.includes(p.i) ? "neighbour" : null;
+    }
+    function marks() {
+      return { query: pts.filter((p) => role(p) === "query").map((p) => p.word),
+               neighbours: pts.filter((p) => role(p) === "neighbour").map((p) => p.word),
+               added: pts.filter((p) => p.added).map((p) => p.word) };
+    }
+
+    function fit() {  // data -> CSS pixels at zoom 1: fit the bounds with a margin, y up
       const w = canvas.clientWidth, h = canvas.clientHeight, pad = 24;
       const s = Math.min((w - 2 * pad) / ((bounds.x1 - bounds.x0) || 1), (h - 2 * pad) / ((bounds.y1 - bounds.y0) || 1));
       return { s, cx: w / 2 - s * (bounds.x0 + bounds.x1) / 2, cy: h / 2 + s * (bounds.y0 + bounds.y1) / 2 };
     }
-    function toScreen(p) {
-      const b = base();
+    function toScreen(p, b) {
       return { x: (b.cx + b.s * p.x) * view.zoom + view.dx, y: (b.cy - b.s * p.y) * view.zoom + view.dy };
     }
     function screenPoint(word) {
       const p = pts.find((q) => q.word === word);
       if (!p) return null;
-      const at = toScreen(p), rect = canvas.getBoundingClientRect();
+      const at = toScreen(p, fit()), rect = canvas.getBoundingClientRect();
       return { x: rect.left + at.x, y: rect.top + at.y };
     }
+    function colourOf(p, r) { return p.g >= 0 ? COLOURS[p.g % COLOURS.length] : r ? "#333" : "#9a9a9a"; }
+
     function draw() {
       const ratio = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
       if (canvas.width !== Math.round(w * ratio)) { canvas.width = Math.round(w * ratio); canvas.height = Math.round(h * ratio); }
       const ctx = canvas.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, w, h);
-      ctx.font = "12px system-ui, sans-serif";
-      const hl = self.highlight, labelRank = 30 * view.zoom * view.zoom;
+      const b = fit(), visible = [];
+      for (const p of pts) {
+        const at = toScreen(p, b);
+        if (at.x < -20 || at.y < -20 || at.x > w + 20 || at.y > h + 20) continue;
+        visible.push({ p, at, role: role(p) });
+      }
       for (const pass of [0, 1]) {  // plain words first, alias-group words and highlights on top
-        for (const p of pts) {
-          const marked = hl && (p.i === hl.query || hl.neighbours.has(p.i));
-          if ((p.g >= 0 || marked ? 1 : 0) !== pass) continue;
-          const at = toScreen(p);
-          if (at.x < -20 || at.y < -20 || at.x > w + 20 || at.y > h + 20) continue;
-          const colour = p.g >= 0 ? COLOURS[p.g % COLOURS.length] : marked ? "#333" : "#9a9a9a";
-          ctx.fillStyle = colour;
+        for (const { p, at, role: r } of visible) {
+          if ((p.g >= 0 || r || p.composed ? 1 : 0) !== pass) continue;
+          ctx.fillStyle = ctx.strokeStyle = colourOf(p, r);
+          ctx.lineWidth = 1.5;
           ctx.beginPath();
           ctx.arc(at.x, at.y, pass ? 4 : 2.5, 0, 2 * Math.PI);
-          ctx.fill();
-          if (marked) {  // a ring: red for the query, black for its neighbours
-            ctx.strokeStyle = p.i === hl.query ? "#d00" : "#111";
-            ctx.lineWidth = p.i === hl.query ? 2.5 : 1.5;
+          if (p.composed) ctx.stroke(); else ctx.fill();  // a composed vector: a hollow point
+          if (r) {  // a ring: red for the query, black for its neighbours
+            ctx.strokeStyle = r === "query" ? "#d00" : "#111";
+            ctx.lineWidth = r === "query" ? 2.5 : 1.5;
             ctx.beginPath();
             ctx.arc(at.x, at.y, 7, 0, 2 * Math.PI);
             ctx.stroke();
           }
-          if (pass || p.i < labelRank) { ctx.fillStyle = pass ? colour : "#555"; ctx.fillText(p.word, at.x + 5, at.y - 4); }
         }
       }
+      labels = placeLabels(ctx, visible);
+      for (const l of labels) {
+        ctx.font = l.font;
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = "rgba(255,255,255,0.85)";  // a halo keeps a label legible over points
+        ctx.strokeText(l.word, l.tx, l.ty);
+        ctx.fillStyle = l.colour;
+        ctx.fillText(l.word, l.tx, l.ty);
+      }
+    }
+    // Labels by priority: the query and its neighbours always; then, unless only those are asked
+    // for, the alias-group words and the most frequent words (20 without a query, none with one,
+    // more as you zoom in), each only where it keeps clear of the labels placed and of the ringed
+    // points. "all" labels every point, overlaps and all.
+    function placeLabels(ctx, visible) {
+      const mode = labelMode(), rank = { query: 0, neighbour: 1 }, grouped = (p) => p.g >= 0 || p.composed;
+      const frequent = (self.highlight ? 0 : 20) + 30 * (view.zoom * view.zoom - 1);
+      const order = visible.filter(({ p, role: r }) => r || mode === "all" || (mode === "auto" && (grouped(p) || p.i < frequent)))
+        .sort((u, v) => (rank[u.role] ?? 2) - (rank[v.role] ?? 2) || grouped(v.p) - grouped(u.p) || u.p.i - v.p.i);
+      const rings = visible.filter(({ role: r }) => r).map(({ at }) => ({ x: at.x - 8, y: at.y - 8, w: 16, h: 16 }));
+      const placed = [], clear = (a, b, gap) => a.x >= b.x + b.w + gap || b.x >= a.x + a.w + gap || a.y >= b.y + b.h + gap || b.y >= a.y + a.h + gap;
+      for (const { p, at, role: r } of order) {
+        const font = r === "query" ? BOLD : FONT;
+        ctx.font = font;
+        const w = ctx.measureText(p.word).width;
+        const boxes = (mode === "all" ? SPOTS.slice(0, 1) : SPOTS).map(([dx, dy, side]) => {
+          const tx = at.x + (side === true ? dx - w : side === "mid" ? -w / 2 : dx), ty = at.y + dy;
+          return { x: tx - 1, y: ty - 11, w: w + 2, h: 14, tx, ty };
+        });
+        // the query's and neighbours' labels only avoid each other; the others keep a gap and avoid the rings too
+        const fits = (box) => placed.every((q) => clear(q, box, r ? 0 : 3)) && (r || rings.every((q) => clear(q, box, 0)));
+        let spot = mode === "all" ? boxes[0] : boxes.find(fits);
+        if (!spot && r) spot = boxes[0];  // the query and its neighbours are labelled however crowded
+        if (spot) placed.push({ ...spot, word: p.word, font, colour: r === "query" ? "#b00" : r ? "#111" : p.g >= 0 ? COLOURS[p.g % COLOURS.length] : "#555" });
+      }
+      return placed;
     }
     function nearest(event) {
-      const rect = canvas.getBoundingClientRect(), mx = event.clientX - rect.left, my = event.clientY - rect.top;
+      const rect = canvas.getBoundingClientRect(), mx = event.clientX - rect.left, my = event.clientY - rect.top, b = fit();
       let best = null, bestD = 64;  // within 8 px
-      for (const p of pts) { const at = toScreen(p), d = (at.x - mx) ** 2 + (at.y - my) ** 2; if (d < bestD) { best = p; bestD = d; } }
+      for (const p of pts) { const at = toScreen(p, b), d = (at.x - mx) ** 2 + (at.y - my) ** 2; if (d < bestD) { best = p; bestD = d; } }
       return best;
     }
     let drag = null;
@@ -295,7 +419,7 @@
       }
       const p = nearest(event);
       tip.hidden = !p;
-      if (p) { tip.textContent = `${p.word} · ${fmtInt.format(model.counts[p.i])}`; tip.style.left = `${event.clientX + 12}px`; tip.style.top = `${event.clientY + 12}px`; }
+      if (p) { tip.textContent = `${p.word} · ${p.i >= 0 ? fmtInt.format(model.counts[p.i]) : "composed"}`; tip.style.left = `${event.clientX + 12}px`; tip.style.top = `${event.clientY + 12}px`; }
     });
     canvas.addEventListener("pointerup", (event) => {
       const click = drag && !drag.moved;
@@ -323,8 +447,12 @@
   const parts = MODELS.map((m) => `${m.label}: ${fmtInt.format(m.words.length)} words × ${m.dim}` +
     (m.total_words > m.words.length ? ` (the most frequent of ${fmtInt.format(m.total_words)})` : ""));
   const map = MODELS.length ? MODELS[0].map : { index: [], frequent: 0 };
+  const composable = MODELS.filter((m) => m.chars).map((m) => m.label);
   $("summary").textContent = `${parts.join("; ")}. Map: the ${fmtInt.format(map.frequent)} most frequent words` +
-    (map.index.length > map.frequent ? ` and ${fmtInt.format(map.index.length - map.frequent)} more alias-group words.` : ".");
+    (map.index.length > map.frequent ? ` and ${fmtInt.format(map.index.length - map.frequent)} more alias-group words` : "") +
+    "; a query's neighbours join it." +
+    (composable.length ? ` ${composable.join(", ")}: words outside the vocabulary are composed from their characters.` : "");
+  $("labels").addEventListener("change", () => MAPS.forEach((m) => m.draw()));
   window.addEventListener("resize", () => MAPS.forEach((m) => m.draw()));
   MAPS.forEach((m) => m.draw());
   const initial = decodeURIComponent(location.hash.slice(1));
@@ -335,6 +463,8 @@
     query,
     analogy,
     screenPoint: (model, word) => MAPS[model].screenPoint(word),
+    labels: (model) => MAPS[model].labels().map(({ word, x, y, w, h }) => ({ word, x, y, w, h })),
+    marks: (model) => MAPS[model].marks(),
   };
   document.body.dataset.ready = "true";
 })();

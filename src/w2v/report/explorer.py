@@ -4,7 +4,10 @@ The page (`explorer.html`, with its script `explorer.js` and style `explorer.css
 network: the data travels inside it as one JSON block. Per model it holds the words (most frequent
 first, at most `max_words`), their unit vectors as little-endian float16 in base64 (cosines stay
 within about 1e-3 of float32 ones, at a quarter of the text size), and a 2-D PCA map of the
-`map_words` most frequent words plus the alias-group words. Every word reaches the page as JSON
+`map_words` most frequent words plus the alias-group words, with the projection itself, so that
+the page places a query's neighbours on the map too. With character vectors (`KeyedVectors.chars`),
+their rows travel as float16 base64 as well, and the page composes a vector for a word outside
+the vocabulary as `KeyedVectors` does: the mean of its characters' rows. Every word reaches the page as JSON
 data and is shown through `textContent`, never as markup, so a corpus word like ``<script>`` stays
 text; the JSON escapes ``<``, ``>`` and ``&`` so it cannot close its own script element, and a
 Content-Security-Policy forbids any network access.
@@ -23,7 +26,7 @@ from importlib import resources
 import numpy as np
 
 from w2v.io import atomic_open
-from w2v.report.figures import display_name, pca_2d
+from w2v.report.figures import display_name, pca_axes
 from w2v.vectors import KeyedVectors
 
 logger = logging.getLogger(__name__)
@@ -45,38 +48,68 @@ def explorer_data(
     for name, kv in models:
         n = min(len(kv), max_words)
         words = kv.index_to_key[:n]
-        unit = np.ascontiguousarray(kv.unit_vectors[:n], dtype="<f2")
-        on_map = list(range(min(n, map_words)))
-        group_of = [-1] * len(on_map)
-        index = {w: i for i, w in enumerate(words)}
-        for g, group in enumerate(groups):
-            for word in group:
-                i = index.get(word)
-                if i is None:
-                    continue
-                if i < len(on_map):
-                    group_of[i] = g
-                else:
-                    on_map.append(i)
-                    group_of.append(g)
-        coords = pca_2d(kv.unit_vectors[on_map]) if len(on_map) >= 2 else np.zeros((len(on_map), 2))
-        data["models"].append({
+        model = {
             "name": name,
             "label": display_name(name),
             "dim": kv.vector_size,
             "total_words": len(kv),
             "words": words,
             "counts": [int(counts.get(w, 0)) for w in words],
-            "vectors": base64.b64encode(unit.tobytes()).decode("ascii"),
-            "map": {
-                "frequent": min(n, map_words),  # the first this many points; alias-group words follow
-                "index": on_map,
-                "group": group_of,
-                "x": [round(float(v), 4) for v in coords[:, 0]],
-                "y": [round(float(v), 4) for v in coords[:, 1]],
-            },
-        })
+            "vectors": _half_base64(kv.unit_vectors[:n]),
+            "map": _map(kv, n, groups, map_words),
+        }
+        if kv.chars is not None:
+            # raw, not unit: a composed vector is the plain mean of its characters' rows
+            model["chars"] = {"keys": kv.chars.index_to_key, "vectors": _half_base64(kv.chars.vectors)}
+        data["models"].append(model)
     return data
+
+
+def _half_base64(rows: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(rows, dtype="<f2").tobytes()).decode("ascii")
+
+
+def _map(kv: KeyedVectors, n: int, groups: list[list[str]], map_words: int) -> dict:
+    """The map: the `map_words` most frequent words, then the alias-group words among the first `n`.
+
+    ``pca`` (the mean and two axes) lets the page place any other word the same way, as a query's
+    neighbours; alias-group names outside the vocabulary with a composed vector are in ``composed``.
+    """
+    frequent = min(n, map_words)
+    on_map = list(range(frequent))
+    group_of = [-1] * frequent
+    composed: dict[str, int] = {}  # a word of two groups keeps its first
+    added: set[int] = set()
+    for g, group in enumerate(groups):
+        for word in group:
+            i = kv.key_to_index.get(word)
+            if i is None and kv.is_composed(word):
+                composed.setdefault(word, g)
+            elif i is not None and i < frequent:
+                group_of[i] = g if group_of[i] < 0 else group_of[i]
+            elif i is not None and i < n and i not in added:
+                added.add(i)
+                on_map.append(i)
+                group_of.append(g)
+    points = kv.unit_vectors[on_map]
+    mean, axes = pca_axes(points) if len(on_map) >= 2 else (np.zeros(kv.vector_size), np.zeros((2, kv.vector_size)))
+    coords = (points - mean) @ axes.T
+    extra = np.array([kv.get_vector(w, norm=True) for w in composed]).reshape(-1, kv.vector_size)
+    extra_coords = (extra - mean) @ axes.T
+    return {
+        "frequent": frequent,  # the first this many points; alias-group words follow
+        "index": on_map,
+        "group": group_of,
+        "x": _rounded(coords[:, 0]),
+        "y": _rounded(coords[:, 1]),
+        "pca": {"mean": _rounded(mean, 6), "axes": [_rounded(a, 6) for a in axes]},
+        "composed": {"words": list(composed), "group": list(composed.values()),
+                     "x": _rounded(extra_coords[:, 0]), "y": _rounded(extra_coords[:, 1])},
+    }
+
+
+def _rounded(values: np.ndarray, digits: int = 4) -> list[float]:
+    return [round(float(v), digits) for v in values]
 
 
 def script_json(data: dict) -> str:

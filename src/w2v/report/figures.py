@@ -106,14 +106,20 @@ def plot_loss(histories: list[dict], path: str | os.PathLike) -> None:
 
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
     """Project rows on their first two principal components (signs fixed, so runs agree)."""
-    centred = vectors - vectors.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    mean, axes = pca_axes(vectors)
+    return (vectors - mean) @ axes.T
+
+
+def pca_axes(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean row, first two principal axes as a 2 x dim array, zero rows where there are fewer)."""
+    mean = vectors.mean(axis=0, dtype=np.float64)
+    _, _, vt = np.linalg.svd(vectors.astype(np.float64) - mean, full_matrices=False)
     axes = vt[:2]
     signs = np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])
-    coords = centred @ (axes * signs[:, None]).T
-    if coords.shape[1] < 2:
-        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-    return coords
+    axes = axes * signs[:, None]
+    if len(axes) < 2:
+        axes = np.pad(axes, ((0, 2 - len(axes)), (0, 0)))
+    return mean, axes
 
 
 def plot_alias_pca(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from w2v.report.figures import display_name
@@ -132,6 +133,8 @@ def _summary(data: ReportData) -> list[str]:
         ["words/s", *(f"{m.history['words_per_sec']:,.0f}" for m in data.models)],
         ["final loss", *(fmt(m.history["final_loss"], 4) for m in data.models)],
     ]
+    if any(m.kv.chars is not None for m in data.models):
+        rows.append(["character vectors", *(f"{len(m.kv.chars):,}" if m.kv.chars is not None else "–" for m in data.models)])
     keys = sorted({k for m in data.models for k in m.history["config"]})
     for key in keys:
         rows.append([f"`{key}`", *(str(m.history["config"].get(key, "–")) for m in data.models)])
@@ -142,15 +145,38 @@ def _summary(data: ReportData) -> list[str]:
     return lines
 
 
+def _md(text: str) -> str:
+    """`text` from a user's file as literal Markdown: ASCII punctuation backslash-escaped.
+
+    "|" is left to `table`, which escapes it in cells (and elsewhere it is plain text).
+    """
+    return _MD_SPECIAL.sub(r"\\\g<0>", text)
+
+
+_MD_SPECIAL = re.compile(r"[!-/:-@\[-`{}~]")
+COMPOSED = "*(composed)*"
+
+
+def _answers(kv: KeyedVectors, query: str, topn: int) -> list[tuple[str, float]]:
+    """Neighbours of a vocabulary word or of a composed one; none for a word without a vector."""
+    return kv.most_similar(query, topn=topn) if kv.has_vector(query) else []
+
+
 def _neighbours(data: ReportData) -> list[str]:
     lines = ["## Nearest neighbours", ""]
     lines.append(f"The {data.topn} words with the highest cosine similarity to each query word.")
+    if any(m.kv.is_composed(q) for q in data.queries for m in data.models):
+        lines.append("A query outside a model's vocabulary is answered, where the model has character vectors, "
+                     f"with the neighbours of the mean of its characters' vectors, marked {COMPOSED}.")
     lines.append("")
     overview = []
     for query in data.queries:
-        cells = ["、".join(w for w, _ in m.kv.most_similar(query, topn=min(5, data.topn))) if query in m.kv
-                 else "*(not in vocabulary)*" for m in data.models]
-        overview.append([f"**{query}**", *cells])
+        cells = []
+        for m in data.models:
+            found = "、".join(_md(w) for w, _ in _answers(m.kv, query, min(5, data.topn)))
+            cells.append(found + (f" {COMPOSED}" if m.kv.is_composed(query) else "") if found
+                         else "*(not in vocabulary)*")
+        overview.append([f"**{_md(query)}**", *cells])
     if overview:
         lines += ["The nearest five at a glance:", ""]
         lines += table(["query", *(display_name(m.name) for m in data.models)], overview, "l" * (len(data.models) + 1))
@@ -158,23 +184,33 @@ def _neighbours(data: ReportData) -> list[str]:
     for m in data.models:
         header += [display_name(m.name), "cos"]
     for query in data.queries:
-        lines += [f"### {query}", ""]
-        missing = [display_name(m.name) for m in data.models if query not in m.kv]
-        if missing:
-            hint = data.models[0].kv.closest_keys(query, 3)
-            lines.append(f"*Not in the vocabulary of {', '.join(missing)}*"
-                         + (f"; known spellings nearby: {', '.join(hint)}." if hint else "."))
-            lines.append("")
-            if len(missing) == len(data.models):
-                continue
-        answers = [m.kv.most_similar(query, topn=data.topn) if query in m.kv else [] for m in data.models]
+        lines += [f"### {_md(query)}", ""]
+        lines += _missing_query(data, query)
+        answers = [_answers(m.kv, query, data.topn) for m in data.models]
+        if not any(answers):
+            continue
         rows = []
         for rank in range(data.topn):
             row = [str(rank + 1)]
             for found in answers:
-                row += [found[rank][0], f"{found[rank][1]:.3f}"] if rank < len(found) else ["", ""]
+                row += [_md(found[rank][0]), f"{found[rank][1]:.3f}"] if rank < len(found) else ["", ""]
             rows.append(row)
         lines += table(header, rows, "r" + "lr" * len(data.models))
+    return lines
+
+
+def _missing_query(data: ReportData, query: str) -> list[str]:
+    """Notes for a query outside some model's vocabulary: composed, or hints at known spellings."""
+    lines = []
+    composed = [display_name(m.name) for m in data.models if m.kv.is_composed(query)]
+    if composed:
+        lines += [f"*Not in the vocabulary of {', '.join(composed)}: neighbours of the vector composed from "
+                  "its characters.*", ""]
+    missing = [display_name(m.name) for m in data.models if not m.kv.has_vector(query)]
+    if missing:
+        hint = data.models[0].kv.closest_keys(query, 3)
+        lines += [f"*Not in the vocabulary of {', '.join(missing)}*"
+                  + (f"; known spellings nearby: {', '.join(map(_md, hint))}." if hint else "."), ""]
     return lines
 
 
@@ -188,30 +224,25 @@ def _aliases(data: ReportData) -> list[str]:
         "MRR: mean of 1 / rank; coverage: share of the group's names in the vocabulary."
     )
     lines.append("")
-    rows = [[display_name(m.name), fmt(m.aliases[_hit_key(data)]), fmt(m.aliases["mrr"]),
-             fmt(m.aliases["coverage"]), str(m.aliases["evaluated"])] for m in data.models]
-    lines += table(["model", f"hit@{k}", "MRR", "coverage", "names scored"], rows)
+    lines += _alias_summary(data)
     header = ["group", "in vocabulary"]
     for m in data.models:
         header += [f"{display_name(m.name)} hit@{k}", f"{display_name(m.name)} MRR"]
     rows = []
-    first = data.models[0].aliases["per_group"]
     for g, group in enumerate(data.groups):
         known = sum(w in data.models[0].kv for w in group)
-        row = [" ".join(group), f"{known}/{len(group)}"]
+        row = [" ".join(map(_md, group)), f"{known}/{len(group)}"]
         for m in data.models:
             entry = m.aliases["per_group"][g]
             row += [fmt(entry[_hit_key(data)]), fmt(entry["mrr"])]
         rows.append(row)
     lines += table(header, rows, "ll" + "rr" * len(data.models))
-    missing = sorted({w for entry in first for w, r in entry["ranks"].items() if w not in data.models[0].kv})
-    if missing:
-        lines += [f"Names not in the vocabulary: {'、'.join(missing)}.", ""]
+    lines += _names_outside(data)
     lines += ["<details markdown=\"1\"><summary>Rank of each name's nearest partner</summary>", ""]
     rows = []
     for g, group in enumerate(data.groups):
         for w in group:
-            rows.append([w, *(fmt(m.aliases["per_group"][g]["ranks"][w]) for m in data.models)])
+            rows.append([_md(w), *(_rank_cell(m.aliases["per_group"][g], w) for m in data.models)])
     lines += table(["name", *(display_name(m.name) for m in data.models)], rows)
     lines += ["</details>", ""]
     if data.pca_figure:
@@ -219,6 +250,45 @@ def _aliases(data: ReportData) -> list[str]:
         lines += ["*Alias-group words projected on the first two principal components; one colour per group, "
                   "named in the legend by its first name. Names of one group should sit together.*", ""]
     return lines
+
+
+def _alias_summary(data: ReportData) -> list[str]:
+    """Per model: the scores of the vocabulary names, then (if any) of the composed ones."""
+    k, lines = data.topn, []
+    composed = any(m.aliases["composed"]["evaluated"] for m in data.models)
+    if composed:
+        lines += ["Names outside the vocabulary are scored, where a model has character vectors, with the mean "
+                  f"of their characters' vectors, and marked {COMPOSED}; they are counted apart, so that the "
+                  "first columns compare models with and without characters.", ""]
+    rows, header = [], ["model", f"hit@{k}", "MRR", "coverage", "names scored"]
+    for m in data.models:
+        rows.append([display_name(m.name), fmt(m.aliases[_hit_key(data)]), fmt(m.aliases["mrr"]),
+                     fmt(m.aliases["coverage"]), str(m.aliases["evaluated"])])
+        if composed:
+            c = m.aliases["composed"]
+            rows[-1] += [str(c["evaluated"]), fmt(c[_hit_key(data)]), fmt(c["mrr"])]
+    if composed:
+        header += ["composed names scored", f"composed hit@{k}", "composed MRR"]
+    return lines + table(header, rows)
+
+
+def _names_outside(data: ReportData) -> list[str]:
+    """Which alias names are outside the vocabulary: composed from characters, or with no vector at all."""
+    if not any(m.aliases["composed"]["words"] for m in data.models):
+        missing = sorted(set(data.models[0].aliases["no_vector"]))
+        return [f"Names not in the vocabulary: {'、'.join(map(_md, missing))}.", ""] if missing else []
+    lines = ["Names not in the vocabulary:", ""]
+    for m in data.models:
+        composed, none = m.aliases["composed"]["words"], m.aliases["no_vector"]
+        parts = [f"composed from their characters: {'、'.join(map(_md, composed))}" if composed else "",
+                 f"no vector at all: {'、'.join(map(_md, none))}" if none else ""]
+        lines.append(f"- {display_name(m.name)}: " + ("; ".join(p for p in parts if p) or "none") + ".")
+    return lines + [""]
+
+
+def _rank_cell(entry: dict, word: str) -> str:
+    rank = fmt(entry["ranks"][word])
+    return f"{rank} {COMPOSED}" if word in entry["composed"] else rank
 
 
 def _analogies(data: ReportData) -> list[str]:
