@@ -371,9 +371,3 @@ def is_binary_word2vec(path: str | os.PathLike) -> bool:
         return True
     return len(parts) != dim + 1
 
-
-def chars_path(vec_path: str | os.PathLike) -> Path:
-    """Where the character vectors of `vec_path` live: its name with the last suffix replaced by
-    `.chars.vec` (results/cbow.vec -> results/cbow.chars.vec)."""
-    path = Path(vec_path)
-    return path.with_name(path.stem + ".chars.vec")
