@@ -59,6 +59,7 @@ def test_a_word_never_seen_gets_its_meaning_from_its_characters(corpus, tmp_path
     # 甲九 is 甲 and 九; 九 is no character of the vocabulary, so its vector is 甲's.
     neighbours = [w for w, _ in kv.similar_by_vector(chars["甲"], topn=8)]
     assert sum(w.startswith("甲") for w in neighbours) >= 7, neighbours
+    assert "甲九" not in kv and [w for w, _ in kv.most_similar("甲九", topn=8)] == neighbours
     assert kv.most_similar("猫", topn=1)[0][0] != "鱼"
 
 
@@ -114,3 +115,30 @@ def test_bad_character_tables_are_user_errors(corpus, tmp_path):
     with pytest.raises(UserError, match="rerun `w2v vocab`"):
         run(corpus, tmp_path, _table=partial)
     assert not (tmp_path / "v.vec").exists()
+
+
+def test_a_composed_vector_is_exactly_the_character_mean_the_model_uses(corpus, tmp_path):
+    """KeyedVectors composes from results/{model}.chars.vec the same mean the model adds to a
+    word's own vector: the written word vector is 1/2 (own row + kv.compose(word))."""
+    from w2v.chars import cwe_composition
+    from w2v.models import build_model
+    from w2v.train import write_char_vectors, write_vectors
+
+    vocab = load_vocab(corpus["vocab"])
+    table = load_char_table(corpus["root"] / "chars.tsv").at_least(2)
+    comp = cwe_composition(vocab.tokens, table)
+    net = build_model("skipgram", len(vocab), {"vector_size": 8}, generator=np.random.default_rng(1),
+                      composition=comp)
+    net.embed_in.data[...] = np.random.default_rng(2).normal(size=net.embed_in.data.shape)
+    write_vectors(tmp_path / "v.vec", vocab.tokens, net.vectors())
+    write_char_vectors(chars_path(tmp_path / "v.vec"), table.chars, net.char_vectors())
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
+    own = net.embed_in.numpy()
+    composed = [w for w in vocab.tokens[1:] if any(c in table.chars for c in w)]
+    assert len(composed) > 10
+    for word in composed:
+        row = vocab.token_to_id[word]
+        np.testing.assert_allclose(kv[word], 0.5 * own[row] + 0.5 * kv.compose(word), rtol=1e-5, atol=1e-6)
+    # A word never seen: the mean of its known characters' vectors (九 is none of them).
+    assert kv.is_composed("甲九")
+    np.testing.assert_allclose(kv["甲九"], own[len(vocab) + table.chars.index("甲")], rtol=1e-6)
