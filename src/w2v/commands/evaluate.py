@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         help="write the similarity report (neighbours, alias retrieval, analogies, test sets, figures)",
         description=(
             "Score each model's vectors (nearest neighbours of the query words, alias retrieval, "
-            "analogies) and write a Markdown report with figures linked relatively; with --explorer, also "
+            "analogies, public analogy and word-similarity test sets) and write a Markdown report with figures linked relatively; with --explorer, also "
             "a self-contained HTML page to browse the models (search, neighbours, map, analogies)."
         ),
     )
