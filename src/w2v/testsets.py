@@ -122,9 +122,8 @@ def analogy_set_scores(kv: KeyedVectors, sections: list[tuple[str, list[Question
     answers = predict_analogies(kv, flat, restrict_vocab, compose=bool(composed))
     limit = min(int(restrict_vocab), len(kv))
     in_range = [a if all(kv.key_to_index.get(w, limit) < limit for w in q) else None for q, a in zip(flat, answers)]
-    result = {"kind": "analogies", "total": len(flat), "composed_words": composed,
-              "vocab": _accuracy(sections, in_range), "chars": _accuracy(sections, answers) if composed else None}
-    return result
+    return {"kind": "analogies", "total": len(flat), "composed_words": composed,
+            "vocab": _accuracy(sections, in_range), "chars": _accuracy(sections, answers) if composed else None}
 
 
 def _accuracy(sections: list[tuple[str, list[Question]]], answers: list) -> dict:
