@@ -1,8 +1,11 @@
-"""Train gensim's Word2Vec and ours on the same segmented corpus, in one run, and compare.
+"""Train gensim's Word2Vec, gensim's FastText and ours on the same segmented corpus, in one run, and compare.
 
-For each model (CBOW, skip-gram) and seed it prints training seconds, words/s (in-vocabulary corpus
-words per second, as gensim and the C tool count them), alias hit@10 and MRR on the alias groups;
-then, per model, the mean and sample standard deviation of alias MRR over the seeds for both sides,
+For each model (CBOW, skip-gram) and seed it prints, for each side, training seconds, words/s
+(in-vocabulary corpus words per second, as gensim and the C tool count them), alias hit@10 and MRR on
+the alias groups, the public test sets (config `eval.analogy_sets` and `eval.word_pairs`: CA8 3CosAdd
+accuracy and COS960 Spearman rho over the covered questions, with their count, as gensim's
+`evaluate_word_analogies` / `evaluate_word_pairs` count them; for sides that compose vectors from
+characters, also the figures with composed words) and OOV hit@10; then, per model, the mean and sample standard deviation of alias MRR over the seeds for both sides,
 and our/gensim ratios of the means, of the standard deviations and of words/s; and the median
 our/gensim ratio of per-group standard deviations over the alias groups both sides score in the same
 band (`--per-group` prints every group's mean and std, to see which groups a spread comes from). Shared
@@ -14,8 +17,21 @@ batch size, ...) come from our config (gensim keeps its defaults, or takes `--ge
     python benchmarks/compare_gensim.py --corpus data/raw-extra/shuihuzhuan.txt \
         --user-dict data/userdict_shuihuzhuan.txt --aliases data/eval/shuihuzhuan_aliases.txt --seeds 1 2 3
     python benchmarks/compare_gensim.py --device cuda --repeat 10 --skip-gensim
+    python benchmarks/compare_gensim.py --seeds 1 --skip-ours   # the gensim rows only
     python benchmarks/compare_gensim.py --models cbow --epochs 5 --set batch_size=2048
     python benchmarks/compare_gensim.py --models skipgram --gensim-set alpha=0.05   # gensim off its defaults
+
+gensim's FastText (`--skip-fasttext` leaves it out) runs with `min_n=1, max_n=2` (a word's characters
+and character pairs) and every other setting as gensim's Word2Vec here (`--fasttext-set` adds keywords).
+Ours composes from characters when its training writes a chars file (`--set chars=cwe`).
+
+OOV hit@10: each alias group (file order) holds out max(1, round(n / 3)) of its n names, drawn from
+numpy's default_rng(seed) (one generator per seed, a permutation per group); their occurrences are
+removed from the training tokens, as `min_count` drops a word, and every side trains once more on
+them (same settings and seed). For each held-out name, the side's vector of it (composed from
+characters where the side can) asks for its 10 nearest vocabulary words by cosine; a hit when one is
+another name of its group. A side that cannot give the name a vector scores a miss; the figure is
+hits / held-out names. `--skip-oov` skips these trainings.
 
 `--corpus` takes a raw text and segments and cleans it with the pipeline's own functions (config
 sections `segment` and `clean`) into a temporary token file; `--tokens` takes a token file as is.
@@ -66,6 +82,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="train each side N times, alternating ours and gensim so machine noise hits both "
                         "alike; the table shows medians (seconds, words/s and gensim's scores)")
     p.add_argument("--skip-gensim", action="store_true", help="train only ours")
+    p.add_argument("--skip-ours", action="store_true", help="train only gensim's Word2Vec and FastText")
+    p.add_argument("--skip-fasttext", action="store_true", help="leave gensim's FastText out")
+    p.add_argument("--skip-oov", action="store_true", help="leave out OOV hit@10 (one more training per side)")
+    p.add_argument("--analogy-sets", nargs="*", default=None, metavar="FILE",
+                   help="analogy test sets to score (default: the config's eval.analogy_sets)")
+    p.add_argument("--word-pairs", nargs="*", default=None, metavar="FILE",
+                   help="word-pair test sets to score (default: the config's eval.word_pairs)")
     p.add_argument("--gensim-wps", type=float, nargs="*", default=None,
                    help="gensim words/s measured elsewhere, one per model, for the ratio when gensim is skipped")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -73,6 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gensim-set", action="append", default=[], metavar="KEY=VALUE",
                    help="pass one more keyword to gensim's Word2Vec (JSON value), e.g. alpha=0.05; the shared "
                         "settings (--set sample=0 and the like) already reach both sides")
+    p.add_argument("--fasttext-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="pass one more keyword to gensim's FastText only (JSON value), e.g. bucket=200000")
     p.add_argument("--per-group", action="store_true",
                    help="also print each alias group's MRR over the seeds (mean and std, both sides), to see "
                         "which groups a spread comes from")
@@ -81,6 +106,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # Parsed now, so a malformed one fails before the corpus is segmented or anything trains.
     args.our_options = parse_assignments(args.set)
     args.gensim_options = parse_assignments(args.gensim_set)
+    args.fasttext_options = parse_assignments(args.fasttext_set)
     return args
 
 
@@ -103,16 +129,25 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds or [config["seed"]]
     rows = []
     try:
+        args.test_sets = load_test_sets(args, config)
         with tempfile.TemporaryDirectory(prefix="compare_gensim.") as tmp:
             tmp = Path(tmp)
             tokens = prepare_tokens(args, config, tmp)
+            args.n_tokens = in_vocab_tokens(tokens, min_count * args.repeat)
             vocab_path, pairs = prepare_pairs(tokens, min_count * args.repeat, window, seeds[0], tmp)
+            held_out = {}
             for i, model in enumerate(args.models):
                 given = args.gensim_wps[i] if args.gensim_wps and i < len(args.gensim_wps) else None
                 for seed in seeds:
                     settings = model_settings(config, model, args, seed)
-                    rows += compare_rounds(model, tokens, pairs[model], vocab_path, settings,
+                    found = compare_rounds(model, tokens, pairs[model], vocab_path, settings,
                                            min_count * args.repeat, window, given, args, tmp)
+                    if not args.skip_oov:
+                        if seed not in held_out:
+                            held_out[seed] = prepare_held_out(tokens, args.aliases, seed, min_count * args.repeat,
+                                                              window, tmp / f"oov-{seed}")
+                        attach_oov(found, model, settings, held_out[seed], min_count * args.repeat, window, args)
+                    rows += found
     except UserError as exc:
         sys.exit(f"error: {exc}")
     summary = summarize(rows)
@@ -126,20 +161,21 @@ def main(argv: list[str] | None = None) -> int:
 def compare_rounds(model: str, tokens: Path, pairs: Path, vocab_path: Path, settings: dict, min_count: int,
                    window: int, given_wps: float | None, args: argparse.Namespace, tmp: Path) -> list[dict]:
     """gensim's row and ours for one model and seed: medians of --rounds runs, alternating the two sides."""
-    ours_runs, their_runs = [], []
+    runs = {"gensim": [], "fasttext": [], "ours": []}
     for _ in range(max(1, args.rounds)):
-        ours_runs.append(run_ours(model, pairs, vocab_path, settings, args, tmp))
+        if not args.skip_ours:
+            runs["ours"].append(run_ours(model, pairs, vocab_path, settings, args, tmp))
         if args.skip_gensim:
-            their_runs.append({"impl": "gensim", "model": model, "seconds": None, "words_per_sec": given_wps,
-                               "hit_at_10": None, "mrr": None, "note": "given" if given_wps else "skipped"})
+            runs["gensim"].append({"impl": "gensim", "model": model, "seconds": None, "words_per_sec": given_wps,
+                                   "hit_at_10": None, "mrr": None, "note": "given" if given_wps else "skipped"})
         else:
-            their_runs.append(run_gensim(model, tokens, settings, min_count, window, ours_runs[-1]["n_tokens"], args))
-        ours, theirs = ours_runs[-1], their_runs[-1]
-        print(f"{model} seed {settings['seed']}: ours MRR {_fmt(ours['mrr'], '.3f')} "
-              f"{_fmt(ours['words_per_sec'], ',.0f')} words/s, gensim MRR {_fmt(theirs['mrr'], '.3f')} "
-              f"{_fmt(theirs['words_per_sec'], ',.0f')} words/s", file=sys.stderr, flush=True)
-    seed = settings["seed"]
-    return [{**median_row(their_runs), "seed": seed}, {**median_row(ours_runs), "seed": seed}]
+            runs["gensim"].append(run_gensim("gensim", model, tokens, settings, min_count, window, args))
+            if not args.skip_fasttext:
+                runs["fasttext"].append(run_gensim("fasttext", model, tokens, settings, min_count, window, args))
+        done = ", ".join(f"{impl} MRR {_fmt(r[-1]['mrr'], '.3f')} {_fmt(r[-1]['words_per_sec'], ',.0f')} words/s"
+                         for impl, r in runs.items() if r)
+        print(f"{model} seed {settings['seed']}: {done}", file=sys.stderr, flush=True)
+    return [{**median_row(r), "seed": settings["seed"]} for r in runs.values() if r]
 
 
 def prepare_tokens(args: argparse.Namespace, config: dict, tmp: Path) -> Path:
@@ -224,47 +260,161 @@ def parse_assignments(items: list[str]) -> dict:
     return values
 
 
-def alias_scores(keys: list[str], vectors, aliases: str) -> dict:
+def load_test_sets(args: argparse.Namespace, config: dict):
+    """The public test sets to score: --analogy-sets / --word-pairs, else the config's (paths from the repository)."""
+    from w2v.testsets import TestSets  # noqa: PLC0415
+
+    ev = config.get("eval") or {}
+    analogies = args.analogy_sets if args.analogy_sets is not None else [REPO / p for p in ev.get("analogy_sets", [])]
+    pairs = args.word_pairs if args.word_pairs is not None else [REPO / p for p in ev.get("word_pairs", [])]
+    return TestSets(analogies, pairs)
+
+
+def scores(kv, args: argparse.Namespace) -> dict:
+    """Alias hit@10, MRR and per-group MRR, and each test set's figures (vocabulary only and with characters)."""
     from w2v.evaluation import alias_metrics, load_alias_groups  # noqa: PLC0415
-    from w2v.vectors import KeyedVectors  # noqa: PLC0415
 
-    m = alias_metrics(KeyedVectors(keys, vectors), load_alias_groups(aliases))
-    return {"hit_at_10": m["hit_at_10"], "mrr": m["mrr"], "group_mrr": [g["mrr"] for g in m["per_group"]]}
+    m = alias_metrics(kv, load_alias_groups(args.aliases))
+    sets = [{k: v for k, v in entry.items() if k != "path"} for entry in args.test_sets.scores(kv)]
+    return {"hit_at_10": m["hit_at_10"], "mrr": m["mrr"], "group_mrr": [g["mrr"] for g in m["per_group"]],
+            "test_sets": sets}
 
 
-def run_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: argparse.Namespace, tmp: Path) -> dict:
+def train_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: argparse.Namespace, tmp: Path):
+    """Our vectors (with their chars file, when training writes one) and the training history."""
     from w2v.train import train  # noqa: PLC0415
     from w2v.vectors import KeyedVectors  # noqa: PLC0415
 
     vec, hist = tmp / f"{model}.vec", tmp / f"{model}.history.json"
     history = train(model, pairs, vocab_path, settings, vec, hist, device=args.device)
-    kv = KeyedVectors.load_word2vec_format(vec)
+    return KeyedVectors.load_word2vec_format(vec), history
+
+
+def run_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: argparse.Namespace, tmp: Path) -> dict:
+    kv, history = train_ours(model, pairs, vocab_path, settings, args, tmp)
     device = history["device"] + (f" x{settings['workers']}" if history["device"] == "cpu" else "")
     return {"impl": "ours", "model": model, "device": device, "seconds": history["train_seconds"],
             "words_per_sec": history["words_per_sec"], "n_tokens": history["n_tokens"],
-            **alias_scores(kv.index_to_key, kv.vectors, args.aliases), "settings": settings}
+            **scores(kv, args), "settings": settings}
 
 
-def run_gensim(model: str, tokens: Path, settings: dict, min_count: int, window: int, n_tokens: int,
-               args: argparse.Namespace) -> dict:
-    try:
-        from gensim.models import Word2Vec  # noqa: PLC0415
-    except ImportError:
-        return {"impl": "gensim", "model": model, "seconds": None, "words_per_sec": None,
-                "hit_at_10": None, "mrr": None, "note": "gensim not installed"}
+def train_gensim(kind: str, model: str, tokens: Path, settings: dict, min_count: int, window: int,
+                 args: argparse.Namespace):
+    """gensim's Word2Vec (`kind` "gensim") or FastText ("fasttext") on `tokens`: (vectors as ours, seconds, alpha)."""
+    from gensim.models import FastText, Word2Vec  # noqa: PLC0415
+
     sentences = [line.split() for line in tokens.read_text(encoding="utf-8").splitlines() if line]
     options = {"vector_size": settings["vector_size"], "window": window, "negative": settings["negative"],
                "min_count": min_count, "sample": settings["sample"], "sg": int(model == "skipgram"),
                "cbow_mean": 1, "workers": args.workers, "seed": settings["seed"]}
     options.update(args.gensim_options)  # --gensim-set wins, even over a shared setting
-    w2v = Word2Vec(**options)
-    w2v.build_vocab(sentences)
+    if kind == "fasttext":
+        options.update({"min_n": 1, "max_n": 2, **args.fasttext_options})
+    trainer = (FastText if kind == "fasttext" else Word2Vec)(**options)
+    trainer.build_vocab(sentences)
     start = time.perf_counter()
-    w2v.train(sentences, total_examples=len(sentences), epochs=args.epochs)
+    trainer.train(sentences, total_examples=len(sentences), epochs=args.epochs)
     seconds = time.perf_counter() - start
-    return {"impl": "gensim", "model": model, "device": f"cpu x{args.workers}", "seconds": seconds,
-            "words_per_sec": n_tokens * args.epochs / seconds, "alpha": w2v.alpha,
-            **alias_scores(list(w2v.wv.index_to_key), w2v.wv.vectors, args.aliases)}
+    return as_ours(trainer.wv, composes=kind == "fasttext"), seconds, trainer.alpha
+
+
+def as_ours(wv, composes: bool):
+    """gensim's vectors as our KeyedVectors; FastText's compose any other word from its n-grams, as gensim does."""
+    from w2v.vectors import KeyedVectors  # noqa: PLC0415
+
+    if not composes:
+        return KeyedVectors(list(wv.index_to_key), wv.vectors)
+
+    class FastTextVectors(KeyedVectors):
+        def has_vector(self, word: str) -> bool:
+            return word in self or bool(word)  # min_n 1: every non-empty word has n-grams
+
+        def get_vector(self, word: str):
+            return self[word] if word in self else wv.get_vector(word)
+
+        def is_composed(self, word: str) -> bool:
+            return word not in self and bool(word)
+
+    return FastTextVectors(list(wv.index_to_key), wv.vectors)
+
+
+def run_gensim(kind: str, model: str, tokens: Path, settings: dict, min_count: int, window: int,
+               args: argparse.Namespace) -> dict:
+    try:
+        import gensim  # noqa: F401, PLC0415
+    except ImportError:
+        return {"impl": kind, "model": model, "seconds": None, "words_per_sec": None,
+                "hit_at_10": None, "mrr": None, "note": "gensim not installed"}
+    kv, seconds, alpha = train_gensim(kind, model, tokens, settings, min_count, window, args)
+    return {"impl": kind, "model": model, "device": f"cpu x{args.workers}", "seconds": seconds,
+            "words_per_sec": args.n_tokens * args.epochs / seconds, "alpha": alpha, **scores(kv, args)}
+
+
+def in_vocab_tokens(tokens: Path, min_count: int) -> int:
+    """Tokens of `tokens` whose word is seen `min_count` times or more (the corpus words training reads)."""
+    import collections  # noqa: PLC0415
+
+    counts = collections.Counter(tokens.read_text(encoding="utf-8").split())
+    return sum(n for n in counts.values() if n >= min_count)
+
+
+# ---------------------------------------------------------------------------- OOV hit@10 (module docstring)
+def holdout_names(groups: list[list[str]], seed: int) -> dict[str, int]:
+    """The held-out names, each with its group's index: max(1, round(n / 3)) of each group's n names."""
+    import numpy as np  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    held: dict[str, int] = {}
+    for g, group in enumerate(groups):
+        for i in rng.permutation(len(group))[: max(1, round(len(group) / 3))]:
+            held.setdefault(group[int(i)], g)
+    return held
+
+
+def drop_tokens(tokens: Path, words: set[str], out: Path) -> Path:
+    """`tokens` without any occurrence of `words` (a line emptied by it is left out)."""
+    with open(out, "w", encoding="utf-8") as handle:
+        for line in tokens.read_text(encoding="utf-8").splitlines():
+            kept = [t for t in line.split() if t not in words]
+            if kept:
+                handle.write(" ".join(kept) + "\n")
+    return out
+
+
+def prepare_held_out(tokens: Path, aliases: str, seed: int, min_count: int, window: int, folder: Path) -> dict:
+    """The held-out names of `seed`, the tokens without them, and our vocabulary and pairs built from those."""
+    from w2v.evaluation import load_alias_groups  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    groups = load_alias_groups(aliases)
+    held = holdout_names(groups, seed)
+    kept = drop_tokens(tokens, set(held), folder / "tokens.txt")
+    vocab_path, pairs = prepare_pairs(kept, min_count, window, seed, folder)
+    return {"groups": groups, "held": held, "tokens": kept, "vocab": vocab_path, "pairs": pairs, "folder": folder}
+
+
+def oov_hits(kv, groups: list[list[str]], held: dict[str, int], topn: int = 10) -> dict:
+    """Hits of the held-out names' vectors among their `topn` nearest vocabulary words (module docstring)."""
+    hits = 0
+    for name, g in held.items():
+        if name in kv or not kv.has_vector(name):
+            continue  # a name the training still saw is no test; one without a vector is a miss
+        near = {w for w, _ in kv.similar_by_vector(kv.get_vector(name), topn=topn)}
+        hits += bool(near & (set(groups[g]) - {name}))
+    return {"oov_hits": hits, "oov_names": len(held), "oov_hit_at_10": hits / len(held) if held else None}
+
+
+def attach_oov(rows: list[dict], model: str, settings: dict, held_out: dict, min_count: int, window: int,
+               args: argparse.Namespace) -> None:
+    """Train every side of `rows` once more without the held-out names and add its OOV hit@10."""
+    for row in rows:
+        if row.get("note"):  # skipped or missing sides stay without a figure
+            continue
+        if row["impl"] == "ours":
+            kv, _ = train_ours(model, held_out["pairs"][model], held_out["vocab"], settings, args, held_out["folder"])
+        else:
+            kv, _, _ = train_gensim(row["impl"], model, held_out["tokens"], settings, min_count, window, args)
+        row.update(oov_hits(kv, held_out["groups"], held_out["held"]))
 
 
 def median_row(runs: list[dict]) -> dict:
@@ -300,12 +450,13 @@ def summarize(rows: list[dict]) -> list[dict]:
 
     out = []
     for model in dict.fromkeys(r["model"] for r in rows):
-        ours, theirs = side(model, "ours"), side(model, "gensim")
-        out.append({"model": model, "seeds": [r["seed"] for r in rows if r["model"] == model and r["impl"] == "ours"],
-                    "ours": ours, "gensim": theirs,
+        ours, theirs, fasttext = side(model, "ours"), side(model, "gensim"), side(model, "fasttext")
+        out.append({"model": model, "seeds": list(dict.fromkeys(r["seed"] for r in rows if r["model"] == model)),
+                    "ours": ours, "gensim": theirs, "fasttext": fasttext,
                     "mrr_mean_ratio": ratio(ours["mrr_mean"], theirs["mrr_mean"]),
                     "mrr_std_ratio": ratio(ours["mrr_std"], theirs["mrr_std"]),
-                    "words_per_sec_ratio": ratio(ours["words_per_sec"], theirs["words_per_sec"])})
+                    "words_per_sec_ratio": ratio(ours["words_per_sec"], theirs["words_per_sec"]),
+                    "words_per_sec_ratio_fasttext": ratio(ours["words_per_sec"], fasttext["words_per_sec"])})
     return out
 
 
@@ -352,30 +503,64 @@ def _fmt(x: float | None, spec: str) -> str:
     return "n/a" if x is None else format(x, spec)
 
 
+IMPL_NAMES = {"ours": "ours", "gensim": "gensim Word2Vec", "fasttext": "gensim FastText"}
+
+
+def _set_cell(entry: dict | None) -> str:
+    """A test set's score with the items it holds over, "0.825 (412)"."""
+    return "n/a" if not entry else f"{_fmt(entry['score'], '.3f')} ({entry['used']})"
+
+
+def _oov_cell(row: dict) -> str:
+    return f"{_fmt(row['oov_hit_at_10'], '.3f')} ({row['oov_hits']}/{row['oov_names']})" if "oov_names" in row else "n/a"
+
+
+def print_rows(rows: list[dict]) -> None:
+    """One line per side: speed, alias scores, each test set on the vocabulary (and with characters), OOV hit@10."""
+    names = [t["name"] for t in next((r["test_sets"] for r in rows if r.get("test_sets")), [])]
+    print("| model | seed | impl | device | seconds | words/s | alias hit@10 | alias MRR | "
+          + "".join(f"{n} | " for n in names) + "OOV hit@10 |")
+    print("|---|---:|---|---|---:|---:|---:|---:|" + "---:|" * (len(names) + 1))
+    composed = []
+    for r in rows:
+        sets = r.get("test_sets") or [None] * len(names)
+        print(f"| {r['model']} | {r['seed']} | {IMPL_NAMES[r['impl']]} | {r.get('device', '')} | "
+              f"{_fmt(r['seconds'], '.1f')} | {_fmt(r['words_per_sec'], ',.0f')} | {_fmt(r['hit_at_10'], '.3f')} | "
+              f"{_fmt(r['mrr'], '.3f')} | " + "".join(f"{_set_cell(t and t['vocab'])} | " for t in sets)
+              + f"{_oov_cell(r)} |")
+        if any(t and t["chars"] for t in sets):
+            composed.append((r, sets))
+    print("\nTest sets: score over the questions or pairs whose words are all in the vocabulary (their count).")
+    if composed:
+        print("With words composed from characters (unknown question words answered from characters):\n")
+        print("| model | seed | impl | " + "".join(f"{n} | " for n in names))
+        print("|---|---:|---|" + "---:|" * len(names))
+        for r, sets in composed:
+            print(f"| {r['model']} | {r['seed']} | {IMPL_NAMES[r['impl']]} | "
+                  + "".join(f"{_set_cell(t and t['chars'])} | " for t in sets))
+
+
 def print_table(rows: list[dict], summary: list[dict], args: argparse.Namespace) -> None:
     rounds = f", median of {args.rounds} alternating rounds" if args.rounds > 1 else ""
     corpus = args.corpus or args.tokens
     print(f"\n{corpus}, {args.epochs} epochs, corpus x{args.repeat}, ours on {args.device} ({args.threads} BLAS "
           f"thread(s)), workers {args.workers} (ours and gensim){rounds}; aliases {args.aliases}\n")
-    print("| model | seed | impl | device | seconds | words/s | alias hit@10 | alias MRR |")
-    print("|---|---:|---|---|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['model']} | {r['seed']} | {r['impl']} | {r.get('device', '')} | {_fmt(r['seconds'], '.1f')} | "
-              f"{_fmt(r['words_per_sec'], ',.0f')} | {_fmt(r['hit_at_10'], '.3f')} | {_fmt(r['mrr'], '.3f')} |")
+    print_rows(rows)
     for r in rows:
         if "rounds" in r:
             each = ", ".join(_fmt(x["words_per_sec"], ",.0f") for x in r["rounds"])
             print(f"{r['model']} seed {r['seed']} {r['impl']} words/s per round: {each}")
     print("\nAlias MRR over seeds: mean and sample standard deviation (std); words/s: median of every run.\n")
-    print("| model | seeds | ours MRR mean | ours std | gensim MRR mean | gensim std "
-          "| MRR mean ours/gensim | std ours/gensim | words/s ours/gensim |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | seeds | ours MRR mean | ours std | gensim MRR mean | gensim std | FastText MRR mean "
+          "| MRR mean ours/gensim | std ours/gensim | words/s ours/gensim | words/s ours/FastText |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in summary:
         o, g = s["ours"], s["gensim"]
         print(f"| {s['model']} | {' '.join(map(str, s['seeds']))} | {_fmt(o['mrr_mean'], '.3f')} | "
               f"{_fmt(o['mrr_std'], '.3f')} | {_fmt(g['mrr_mean'], '.3f')} | {_fmt(g['mrr_std'], '.3f')} | "
-              f"{_fmt(s['mrr_mean_ratio'], '.2f')} | {_fmt(s['mrr_std_ratio'], '.2f')} | "
-              f"{_fmt(s['words_per_sec_ratio'], '.2f')} |")
+              f"{_fmt(s['fasttext']['mrr_mean'], '.3f')} | {_fmt(s['mrr_mean_ratio'], '.2f')} | "
+              f"{_fmt(s['mrr_std_ratio'], '.2f')} | {_fmt(s['words_per_sec_ratio'], '.2f')} | "
+              f"{_fmt(s['words_per_sec_ratio_fasttext'], '.2f')} |")
     for s in summary:
         if len(s["seeds"]) > 1:
             each = {side: " ".join(_fmt(x, ".3f") for x in s[side]["mrr_per_seed"]) for side in ("ours", "gensim")}

@@ -28,7 +28,7 @@ def test_compare_gensim_alternates_rounds_and_reports_medians(zipf_pairs, tmp_pa
     aliases.write_text("词1 词2\n词3 词4\n", encoding="utf-8")
     out = tmp_path / "rows.json"
     argv = ["--tokens", str(zipf_pairs / "tokens.txt"), "--aliases", str(aliases), "--epochs", "1",
-            "--rounds", "2", "--models", "cbow", "--workers", "1", "--json", str(out)]
+            "--rounds", "2", "--models", "cbow", "--workers", "1", "--json", str(out), "--skip-fasttext", "--skip-oov"]
     assert bench.main(argv) == 0
     printed = capsys.readouterr().out
     assert "median of 2 alternating rounds" in printed and "| cbow | 1 | ours |" in printed
@@ -52,7 +52,8 @@ def test_compare_gensim_segments_a_raw_corpus_and_summarizes_seeds(zipf_pairs, t
     aliases.write_text("词1 词2\n词3 词4 词5\n", encoding="utf-8")
     out = tmp_path / "result.json"
     argv = ["--corpus", str(raw), "--user-dict", str(user_dict), "--aliases", str(aliases), "--epochs", "1",
-            "--models", "cbow", "--seeds", "1", "2", "3", "--per-group", "--json", str(out)]
+            "--models", "cbow", "--seeds", "1", "2", "3", "--per-group", "--json", str(out), "--skip-fasttext", "--skip-oov",
+            "--analogy-sets", "--word-pairs"]
     assert bench.main(argv) == 0
     printed = capsys.readouterr().out
     assert "| cbow | 1 2 3 |" in printed and "cbow MRR per seed: ours [" in printed
@@ -87,7 +88,7 @@ def test_compare_gensim_passes_gensim_set_to_gensim_only(zipf_pairs, tmp_path):
     aliases = tmp_path / "aliases.txt"
     aliases.write_text("词1 词2\n", encoding="utf-8")
     base = ["--tokens", str(zipf_pairs / "tokens.txt"), "--aliases", str(aliases), "--epochs", "1",
-            "--models", "skipgram", "--workers", "1"]
+            "--models", "skipgram", "--workers", "1", "--skip-fasttext", "--skip-oov"]
     alphas = {}
     for extra in ([], ["--gensim-set", "alpha=0.05", "--gensim-set", "sample=0"]):
         out = tmp_path / f"rows{len(extra)}.json"
@@ -101,6 +102,78 @@ def test_compare_gensim_passes_gensim_set_to_gensim_only(zipf_pairs, tmp_path):
     for flag in ("--set", "--gensim-set"):  # refused with the arguments, before any segmenting or training
         with pytest.raises(SystemExit, match="not KEY=VALUE"):
             bench.parse_args([flag, "batch_size4096"])
+
+
+def test_compare_gensim_scores_fasttext_test_sets_and_held_out_names(zipf_pairs, tmp_path, capsys):
+    pytest.importorskip("gensim")
+    bench = _load("compare_gensim")
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("词1 词2 词3\n词4 词5\n", encoding="utf-8")
+    analogies = tmp_path / "ca8.txt"  # 词97 is in no vocabulary: only FastText composes it
+    analogies.write_text(": A\n词1 词2 词3 词4\n词2 词3 词4 词5\n词97 词1 词2 词3\n", encoding="utf-8")
+    pairs = tmp_path / "cos960.txt"
+    pairs.write_text("词1 词2 3 3\n词3 词4 1 1\n词5 词6 2 2\n词98 词7 0 0\n", encoding="utf-8")
+    out = tmp_path / "rows.json"
+    argv = ["--tokens", str(zipf_pairs / "tokens.txt"), "--aliases", str(aliases), "--epochs", "1",
+            "--models", "cbow", "--workers", "1", "--analogy-sets", str(analogies), "--word-pairs", str(pairs),
+            "--fasttext-set", "bucket=5000", "--json", str(out)]
+    assert bench.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| ca8 | cos960 | OOV hit@10 |" in printed and "| cbow | 1 | gensim FastText |" in printed
+    assert "With words composed from characters" in printed
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert [r["impl"] for r in rows] == ["gensim", "fasttext", "ours"]
+    for row in rows:
+        ca8, cos = row["test_sets"]
+        assert (ca8["name"], ca8["vocab"]["used"], cos["name"], cos["vocab"]["used"]) == ("ca8", 2, "cos960", 3)
+        assert row["oov_names"] == 2  # round(3 / 3) and max(1, round(2 / 3)): one name of each group
+        composes = row["impl"] == "fasttext"
+        assert (ca8["chars"] is not None, cos["chars"] is not None) == (composes, composes)
+        if composes:
+            assert ca8["chars"]["used"] == 3 and cos["chars"]["used"] == 4
+        else:  # no vector for a held-out name: every one a miss
+            assert row["oov_hits"] == 0 and row["oov_hit_at_10"] == 0
+    assert rows[1]["oov_hit_at_10"] == rows[1]["oov_hits"] / 2
+
+
+def test_held_out_names_are_a_third_of_each_group_and_leave_every_side(zipf_pairs, tmp_path):
+    bench = _load("compare_gensim")
+    groups = [["甲", "乙"], ["丙", "丁", "戊"], list("己庚辛壬癸"), list("子丑寅卯辰巳")]
+    held = bench.holdout_names(groups, seed=1)
+    assert sorted(collections.Counter(held.values()).items()) == [(0, 1), (1, 1), (2, 2), (3, 2)]
+    assert all(name in groups[g] for name, g in held.items())
+    assert bench.holdout_names(groups, seed=1) == held
+    assert any(bench.holdout_names(groups, seed=s) != held for s in range(2, 6))
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("词1 词2 词3\n词4 词5\n", encoding="utf-8")
+    prepared = bench.prepare_held_out(zipf_pairs / "tokens.txt", str(aliases), 1, 1, 3, tmp_path / "oov")
+    gone = set(prepared["held"])
+    assert len(gone) == 2 and not gone & set(prepared["tokens"].read_text(encoding="utf-8").split())
+    from w2v.vocab import load_vocab
+
+    vocab = set(load_vocab(prepared["vocab"]).tokens)
+    assert not gone & vocab and {"词6", "词7"} <= vocab
+
+
+def test_oov_hits_count_partners_among_the_nearest_words():
+    bench = _load("compare_gensim")
+    from w2v.vectors import KeyedVectors
+
+    class Composing(KeyedVectors):
+        def has_vector(self, word):
+            return word in self or word == "甲乙"
+
+        def get_vector(self, word):
+            return self[word] if word in self else np.array([1.0, 0.1])
+
+    angles = np.deg2rad([0, 20, 90, 180])
+    kv = Composing(["甲", "丙", "丁", "戊"], np.stack([np.cos(angles), np.sin(angles)], axis=1))
+    groups = [["甲乙", "甲"], ["丁丁", "丙"], ["戊戊", "戊"]]
+    held = {"甲乙": 0, "丁丁": 1, "戊戊": 2}  # the first composed, the others without a vector
+    assert bench.oov_hits(kv, groups, held, topn=1) == {"oov_hits": 1, "oov_names": 3, "oov_hit_at_10": 1 / 3}
+    groups[0] = ["甲乙", "丁"]  # now its partner ranks 3rd of 4 for the composed vector
+    assert bench.oov_hits(kv, groups, held, topn=2)["oov_hits"] == 0
+    assert bench.oov_hits(kv, groups, held, topn=3)["oov_hits"] == 1
 
 
 def test_group_spreads_compare_only_groups_matched_in_level(tmp_path):

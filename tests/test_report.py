@@ -102,6 +102,30 @@ def test_alias_and_analogy_numbers_match_the_library(tmp_path) -> None:
     assert "(not covered)" in md
 
 
+def test_public_test_sets_table_and_metrics(tmp_path) -> None:
+    analogies = tmp_path / "ca8_[x].txt"  # markup in a file or category name reaches the report escaped
+    analogies.write_text(": a*b\n唐僧 孙悟空 八戒 悟空\n唐僧 八戒 孙悟空 悟空\n唐僧 沙僧 八戒 悟空\n: c\n打 挑 担 在\n",
+                         encoding="utf-8")
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("唐僧 孙悟空 3 3 3\n孙悟空 悟空 4 4 4\n打 担 1 1 1\n八戒 沙僧 2 2 2\n在 挑 0 0 0\n", encoding="utf-8")
+    _, md = build(tmp_path, analogy_sets=[str(analogies)], word_pairs=[str(pairs)])
+    check_tables(md)
+    section = md.split("## Public test sets")[1].split("\n## ")[0]
+    metrics = json.loads((tmp_path / "results" / "report" / "metrics.json").read_text(encoding="utf-8"))
+    from w2v.testsets import TestSets
+
+    for name, label in [("cbow", "CBOW"), ("skipgram", "skip-gram")]:
+        kv = KeyedVectors.load_word2vec_format(DATA / f"{name}.vec")
+        expected = TestSets([analogies], [pairs]).scores(kv)
+        assert metrics["models"][name]["test_sets"] == expected
+        ca8, cos = expected
+        assert ca8["vocab"]["used"] == 3 and cos["vocab"]["used"] == 4 and ca8["chars"] is None
+        assert (f"| ca8\\_\\[x\\] | {label} | accuracy | 4 | 0.750 | {ca8['vocab']['score']:.3f} (3) | – | – |"
+                in section)
+        assert f"| pairs | {label} | rho | 5 | 0.800 | {cos['vocab']['score']:.3f} (4) | – | – |" in section
+    assert "| ca8\\_\\[x\\]: a\\*b | 3 |" in section and "ca8_[x]" not in md
+
+
 def svg_texts(path: Path) -> list[str]:
     """The text elements of an SVG figure, as a browser reads them."""
     import xml.etree.ElementTree as ET
@@ -146,6 +170,7 @@ def test_chinese_in_the_figure_drawn_by_chromium(tmp_path) -> None:
 def test_sections_can_be_left_out(tmp_path) -> None:
     _, md = build(tmp_path, aliases="", analogies="", queries=[])
     assert "## Alias retrieval" not in md and "## Analogies" not in md and "alias hit@" not in md
+    assert "## Public test sets" not in md
     assert (tmp_path / "results" / "report" / "aliases_pca.svg").exists()  # the workflow expects it
     check_tables(md)
 

@@ -153,7 +153,9 @@ def alias_metrics(kv: KeyedVectors, groups: list[list[str]], topn: int = 10) -> 
 # outside those is not answered and only lowers coverage. Accuracy = correct / answered, as gensim.
 # Differences from gensim's `evaluate_word_analogies`: words are matched exactly (gensim upper-cases
 # both sides by default, which changes nothing for Chinese), and a malformed line is an error naming
-# the line instead of being skipped.
+# the line instead of being skipped. With character vectors (`compose`), a question whose a, b or c is
+# outside the vocabulary is answered from the word's composed vector; one whose d is outside stays
+# uncovered, since answers are vocabulary words only.
 
 # Levy & Goldberg's epsilon for 3CosMul (keeps the division finite).
 COSMUL_EPS = 1e-3
@@ -189,22 +191,30 @@ def load_analogies(path: str | os.PathLike) -> list[tuple[str, list[Question]]]:
 
 
 def predict_analogies(
-    kv: KeyedVectors, questions: list[Question], restrict_vocab: int = 300_000
+    kv: KeyedVectors, questions: list[Question], restrict_vocab: int = 300_000, compose: bool = False
 ) -> list[tuple[str, str] | None]:
-    """(3CosAdd answer, 3CosMul answer) for each question, or None when a word is out of range."""
+    """(3CosAdd answer, 3CosMul answer) for each question, or None when it is not covered.
+
+    A question is covered when its four words are among the first `restrict_vocab` words. With
+    `compose`, a, b and c may also be any other word `kv.has_vector` answers (composed from characters,
+    or a vocabulary word past the range); d must still be among the candidate answers.
+    """
     limit = min(int(restrict_vocab), len(kv))
     unit = kv.unit_vectors[:limit]
     answers: list[tuple[str, str] | None] = [None] * len(questions)
+    extra: dict[str, np.ndarray | None] = {}  # unit vectors of question words outside the range
     todo = []
     for n, q in enumerate(questions):
         rows = [kv.key_to_index.get(w, limit) for w in q]
-        if max(rows) < limit:
+        if rows[3] >= limit or (max(rows) >= limit and not compose):
+            continue
+        if all(row < limit or _unit_vector(kv, w, extra) is not None for w, row in zip(q[:3], rows)):
             todo.append((n, rows))
     step = max(1, rows_per_block(limit) // 3)  # one product scores a, b and c of `step` questions
     for start in range(0, len(todo), step):
         chunk = todo[start : start + step]
         ids = np.array([rows for _, rows in chunk])  # (n, 4)
-        sims = unit[ids[:, :3].T.ravel()] @ unit.T
+        sims = _question_vectors(unit, ids[:, :3], [questions[n][:3] for n, _ in chunk], extra) @ unit.T
         sa, sb, sc = np.split(sims, 3)
         add = sb - sa + sc  # = cos(x, b - a + c) up to a positive factor per question
         sims += 1  # in place from here on: the cosines become (cos + 1) / 2 for 3CosMul
@@ -212,15 +222,38 @@ def predict_analogies(
         sa += COSMUL_EPS
         mul = sb * sc
         mul /= sa
-        rows = np.arange(len(chunk))[:, None]
-        add[rows, ids[:, :3]] = -np.inf
-        mul[rows, ids[:, :3]] = -np.inf
+        known, col = np.nonzero(ids[:, :3] < limit)  # question words among the candidates are no answer
+        add[known, ids[known, col]] = -np.inf
+        mul[known, ids[known, col]] = -np.inf
         for (n, _), i_add, i_mul in zip(chunk, add.argmax(axis=1), mul.argmax(axis=1)):
             answers[n] = (kv.index_to_key[i_add], kv.index_to_key[i_mul])
     return answers
 
 
-def _analogy_summary(name: str, questions: list[Question], answers: list[tuple[str, str] | None]) -> dict:
+def _unit_vector(kv: KeyedVectors, word: str, cache: dict[str, np.ndarray | None]) -> np.ndarray | None:
+    """`word`'s vector scaled to unit length (None when it has none), remembered in `cache`."""
+    if word not in cache:
+        vector = np.asarray(kv.get_vector(word), dtype=np.float32) if kv.has_vector(word) else None
+        if vector is not None:
+            norm = np.linalg.norm(vector)
+            vector = vector / norm if norm > 0 else vector
+        cache[word] = vector
+    return cache[word]
+
+
+def _question_vectors(unit: np.ndarray, ids: np.ndarray, words: list[Question], extra: dict) -> np.ndarray:
+    """Unit vectors of a (n, 3) block of question words, a's then b's then c's; rows past `unit` from `extra`."""
+    limit = len(unit)
+    order = ids.T.ravel()
+    vectors = unit[np.minimum(order, limit - 1)]
+    for i in np.flatnonzero(order >= limit):
+        column, row = divmod(int(i), len(ids))
+        vectors[i] = extra[words[row][column]]
+    return vectors
+
+
+def analogy_summary(name: str, questions: list[Question], answers: list[tuple[str, str] | None]) -> dict:
+    """Counts and accuracies of one section's `answers` (None: not covered), as `analogy_scores` reports them."""
     answered = [(q, a) for q, a in zip(questions, answers) if a is not None]
     add = sum(a[0] == q[3] for q, a in answered)
     mul = sum(a[1] == q[3] for q, a in answered)
@@ -238,9 +271,10 @@ def _analogy_summary(name: str, questions: list[Question], answers: list[tuple[s
 
 
 def analogy_scores(
-    kv: KeyedVectors, sections: list[tuple[str, list[Question]]], restrict_vocab: int = 300_000
+    kv: KeyedVectors, sections: list[tuple[str, list[Question]]], restrict_vocab: int = 300_000,
+    compose: bool = False,
 ) -> dict:
-    """3CosAdd and 3CosMul accuracy and coverage, overall and per section.
+    """3CosAdd and 3CosMul accuracy and coverage, overall and per section (`compose`: as `predict_analogies`).
 
     Returns the overall summary (keys questions, answered, coverage, correct_add, correct_mul,
     accuracy_add, accuracy_mul; accuracies None when nothing was answered) plus ``sections`` (one
@@ -248,12 +282,12 @@ def analogy_scores(
     section, add, mul answers or None).
     """
     flat = [(name, q) for name, questions in sections for q in questions]
-    answers = predict_analogies(kv, [q for _, q in flat], restrict_vocab)
+    answers = predict_analogies(kv, [q for _, q in flat], restrict_vocab, compose)
     per_section, start = [], 0
     for name, questions in sections:
-        per_section.append(_analogy_summary(name, questions, answers[start : start + len(questions)]))
+        per_section.append(analogy_summary(name, questions, answers[start : start + len(questions)]))
         start += len(questions)
-    total = _analogy_summary("total", [q for _, q in flat], answers)
+    total = analogy_summary("total", [q for _, q in flat], answers)
     total["sections"] = per_section
     total["details"] = [
         {"section": name, "a": q[0], "b": q[1], "c": q[2], "expected": q[3],

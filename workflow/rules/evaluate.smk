@@ -13,6 +13,8 @@ rule evaluate:
         vocab="results/vocab.tsv",
         aliases=config["eval"]["aliases"] or [],
         analogies=config["eval"]["analogies"] or [],
+        analogy_sets=config["eval"]["analogy_sets"],
+        word_pairs=config["eval"]["word_pairs"],
     output:
         report=report(
             "results/similarity_report.md",
@@ -50,6 +52,7 @@ rule evaluate:
         " --tokens {input.stats:q} --vocab {input.vocab:q}"
         " --queries {params.settings[queries]:q} --topn {params.settings[topn]}"
         " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
+        " --analogy-sets {params.settings[analogy_sets]:q} --word-pairs {params.settings[word_pairs]:q}"
         " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
         " --corpus {params.corpus:q} --min-count {params.min_count}"
         " --output {output.report:q} --figures {params.figures:q}"

@@ -10,10 +10,10 @@ from w2v.commands._args import positive_int
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
-        help="write the similarity report (neighbours, alias retrieval, analogies, figures)",
+        help="write the similarity report (neighbours, alias retrieval, analogies, test sets, figures)",
         description=(
             "Score each model's vectors (nearest neighbours of the query words, alias retrieval, "
-            "analogies) and write a Markdown report with figures linked relatively; with --explorer, also "
+            "analogies, public analogy and word-similarity test sets) and write a Markdown report with figures linked relatively; with --explorer, also "
             "a self-contained HTML page to browse the models (search, neighbours, map, analogies)."
         ),
     )
@@ -31,6 +31,10 @@ def register(subparsers) -> None:
     parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per query and k of hit@k (`eval.topn`)")
     parser.add_argument("--aliases", default="", help="alias groups file; empty for none (`eval.aliases`)")
     parser.add_argument("--analogies", default="", help="analogy file (gensim/CA8 format); empty for none (`eval.analogies`)")
+    parser.add_argument("--analogy-sets", nargs="*", default=[], metavar="FILE",
+                        help="public analogy test sets (CA8 files), summarised by accuracy and coverage (`eval.analogy_sets`)")
+    parser.add_argument("--word-pairs", nargs="*", default=[], metavar="FILE",
+                        help="word-similarity test sets (COS960), scored by Spearman's rho (`eval.word_pairs`)")
     parser.add_argument("--restrict-vocab", type=positive_int, default=300_000,
                         help="analogy answers among the N most frequent words (`eval.restrict_vocab`)")
     parser.add_argument("--font", default="", help="CJK font file for figure labels (`eval.font`)")
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     build_report(
         args.vectors, args.histories, args.tokens, args.vocab, args.output, args.figures,
         queries=args.queries, topn=args.topn, aliases=args.aliases, analogies=args.analogies,
+        analogy_sets=args.analogy_sets, word_pairs=args.word_pairs,
         restrict_vocab=args.restrict_vocab, font=args.font, corpus=args.corpus, min_count=args.min_count,
         explorer=args.explorer, explorer_words=args.explorer_words, map_words=args.map_words,
     )

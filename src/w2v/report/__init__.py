@@ -20,6 +20,7 @@ from w2v.report.explorer import explorer_data, write_explorer
 from w2v.report.figures import find_cjk_font, plot_alias_pca, plot_loss
 from w2v.report.inputs import load_history, token_stats
 from w2v.report.markdown import ModelResult, ReportData, render
+from w2v.testsets import TestSets
 from w2v.vectors import KeyedVectors
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def build_report(
     topn: int = 10,
     aliases: str = "",
     analogies: str = "",
+    analogy_sets: list[str] = (),
+    word_pairs: list[str] = (),
     restrict_vocab: int = 300_000,
     font: str = "",
     corpus: str = "",
@@ -48,7 +51,10 @@ def build_report(
     explorer_words: int = 20_000,
     map_words: int = 1_000,
 ) -> ReportData:
-    """Score every model and write the report, its figures, metrics.json and (given a path) the explorer."""
+    """Score every model and write the report, its figures, metrics.json and (given a path) the explorer.
+
+    `analogy_sets` and `word_pairs` are the public test sets (`w2v.testsets`), scored per model.
+    """
     from w2v.vocab import load_vocab
 
     if len(vectors) != len(histories):
@@ -58,6 +64,7 @@ def build_report(
     groups = load_alias_groups(aliases) if aliases else []
     font_props = find_cjk_font(font) if groups else None  # a bad eval.font fails before any output
     questions = load_analogies(analogies) if analogies else []
+    test_sets = TestSets(analogy_sets, word_pairs)
     vocabulary = load_vocab(vocab)
     models = []
     for vec_path, hist_path in zip(vectors, histories):
@@ -71,6 +78,8 @@ def build_report(
             result.aliases = alias_metrics(kv, groups, topn=topn)
         if questions:
             result.analogies = analogy_scores(kv, questions, restrict_vocab=restrict_vocab)
+        if test_sets:
+            result.test_sets = test_sets.scores(kv, restrict_vocab=restrict_vocab)
         logger.info("scored %s (%d words)", result.name, len(kv))
         models.append(result)
 
@@ -120,7 +129,7 @@ def _min_count(models: list[ModelResult]) -> int | None:
 
 
 def metrics(data: ReportData) -> dict:
-    """The report's numbers as plain JSON (per model: training summary, alias and analogy scores)."""
+    """The report's numbers as plain JSON (per model: training summary, alias, analogy and test-set scores)."""
     out = {"corpus": data.corpus, "sentences": data.tokens.sentences, "tokens": data.tokens.tokens,
            "vocab_words": data.vocab_words, "vocab_tokens": data.vocab_tokens, "models": {}}
     for m in data.models:
@@ -135,5 +144,7 @@ def metrics(data: ReportData) -> dict:
             ]
         if m.analogies is not None:
             entry["analogies"] = {k: v for k, v in m.analogies.items() if k != "details"}
+        if m.test_sets is not None:
+            entry["test_sets"] = m.test_sets
         out["models"][m.name] = entry
     return out

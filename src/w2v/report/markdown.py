@@ -19,6 +19,7 @@ class ModelResult:
     history: dict
     aliases: dict | None = None
     analogies: dict | None = None
+    test_sets: list[dict] | None = None  # w2v.testsets.TestSets.scores
 
 
 @dataclass
@@ -51,6 +52,15 @@ def fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+# ASCII punctuation that Markdown may read as markup; `|` is left to `table`, which escapes it.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!~<>])")
+
+
+def md_escape(text: str) -> str:
+    """`text` from a user's file as literal Markdown: punctuation backslash-escaped, & as an entity."""
+    return _MARKUP.sub(r"\\\1", str(text).replace("&", "&amp;"))
+
+
 def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
     """A Markdown table; `align` holds one l/r per column (default: first left, others right)."""
     align = align or "l" + "r" * (len(header) - 1)
@@ -70,6 +80,8 @@ def render(data: ReportData) -> str:
         lines += _aliases(data)
     if data.analogies_path:
         lines += _analogies(data)
+    if data.models[0].test_sets:
+        lines += _test_sets(data)
     lines += _reading_notes(data)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -325,6 +337,53 @@ def _analogies(data: ReportData) -> list[str]:
     lines += table(["question", "expected", *(display_name(m.name) for m in data.models)], rows, "ll" + "l" * len(data.models))
     lines += ["</details>", ""]
     return lines
+
+
+def _cell(entry: dict | None, digits: int = 3) -> str:
+    """A score with the number of items it is over, "0.046 (412)"; an en dash without an entry."""
+    return "–" if entry is None else f"{fmt(entry['score'], digits)} ({entry['used']:,})"
+
+
+def _test_sets(data: ReportData) -> list[str]:
+    lines = ["## Public test sets", ""]
+    lines.append(
+        "Analogy sets: 3CosAdd top-1 accuracy, *a* is to *b* as *c* is to *?*, answers among the "
+        f"{data.restrict_vocab:,} most frequent words other than a, b, c. Word-pair sets: Spearman's rho "
+        "between the cosines and the people's scores. Both as gensim's `evaluate_word_analogies` and "
+        "`evaluate_word_pairs`: items with a word outside the vocabulary are left out, so a score holds "
+        "over the covered items only (in brackets). *With characters*: unknown words answered from their "
+        "characters' vectors (answers stay vocabulary words); – where a model composes none of the set's words."
+    )
+    lines.append("")
+    rows = []
+    for s, first in enumerate(data.models[0].test_sets):
+        for m in data.models:
+            entry = m.test_sets[s]
+            rows.append([md_escape(first["name"]), display_name(m.name),
+                         "accuracy" if first["kind"] == "analogies" else "rho", f"{first['total']:,}",
+                         fmt(entry["vocab"]["coverage"], 3), _cell(entry["vocab"]),
+                         fmt(entry["chars"]["coverage"], 3) if entry["chars"] else "–", _cell(entry["chars"])])
+    lines += table(["set", "model", "measure", "items", "coverage", "score (covered)",
+                    "coverage with characters", "score with characters (covered)"], rows, "lllrrrrr")
+    rows = []
+    for s, first in enumerate(data.models[0].test_sets):
+        if first["kind"] != "analogies":
+            continue
+        for c, section in enumerate(first["vocab"]["sections"]):
+            row = [f"{md_escape(first['name'])}: {md_escape(section['section'])}", f"{section['questions']:,}"]
+            for m in data.models:
+                entry = m.test_sets[s]
+                row += [_cell(entry["vocab"]["sections"][c]),
+                        _cell(entry["chars"]["sections"][c] if entry["chars"] else None)]
+            rows.append(row)
+    if rows:
+        header = ["category", "questions"]
+        for m in data.models:
+            header += [display_name(m.name), f"{display_name(m.name)} with characters"]
+        lines += ['<details markdown="1"><summary>Accuracy per category (covered questions)</summary>', ""]
+        lines += table(header, rows) + ["</details>", ""]
+    paths = ", ".join(md_escape(t["path"]) for t in data.models[0].test_sets)
+    return lines + [f"Files: {paths} (sources and licences in their folder's README).", ""]
 
 
 def _reading_notes(data: ReportData) -> list[str]:
