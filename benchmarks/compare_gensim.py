@@ -329,8 +329,10 @@ def as_ours(wv, composes: bool):
         def has_vector(self, word: str) -> bool:
             return word in self or bool(word)  # min_n 1: every non-empty word has n-grams
 
-        def get_vector(self, word: str):
-            return self[word] if word in self else wv.get_vector(word)
+        def get_vector(self, word: str, norm: bool = False):
+            if word in self:
+                return super().get_vector(word, norm=norm)
+            return wv.get_vector(word, norm=norm)  # composed from its n-grams by gensim
 
         def is_composed(self, word: str) -> bool:
             return word not in self and bool(word)

@@ -24,7 +24,7 @@ class ComposingKV(KeyedVectors):
         return word in self or word in self.composed
 
     def get_vector(self, word: str) -> np.ndarray:
-        return self[word] if word in self else self.composed[word]
+        return self.vectors[self.get_index(word)] if word in self else self.composed[word]
 
     def is_composed(self, word: str) -> bool:
         return word not in self and word in self.composed

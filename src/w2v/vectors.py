@@ -66,22 +66,6 @@ class KeyedVectors:
     def __getitem__(self, key: str) -> np.ndarray:
         return self.get_vector(key)
 
-    # ---- issue 21, evalsets branch: vocabulary-only stand-ins for the character-aware API of
-    # CHARS_CONTRACT.md, so the test-set evaluation can be written against it; the `vectors` branch's
-    # full versions (composition from characters) replace this block at the merge.
-    def has_vector(self, word: str) -> bool:
-        """Whether `word` has a vector: here, whether it is in the vocabulary."""
-        return word in self
-
-    def get_vector(self, word: str) -> np.ndarray:
-        """The vector of `word`: here, its row (KeyError naming the word when it is unknown)."""
-        return self[word]
-
-    def is_composed(self, word: str) -> bool:
-        """Whether `word`'s vector is composed from characters: never, without character vectors."""
-        return False
-    # ---- end of the stand-ins
-
     @property
     def vector_size(self) -> int:
         """Dimension of the vectors."""
