@@ -227,11 +227,13 @@ def segment_corpus(corpus: Path, args: argparse.Namespace, config: dict, tmp: Pa
 
 def prepare_pairs(tokens: Path, min_count: int, window: int, seed: int, tmp: Path) -> tuple[Path, dict]:
     """Vocabulary and pairs for `tokens`, built with the pipeline's own code (timed separately)."""
+    from w2v.chars import char_table, write_char_table  # noqa: PLC0415
     from w2v.pairs import write_pairs  # noqa: PLC0415
     from w2v.vocab import load_vocab, make_vocab  # noqa: PLC0415
 
     vocab_path = tmp / "vocab.tsv"
-    make_vocab(tokens, vocab_path, min_count=min_count)
+    vocab = make_vocab(tokens, vocab_path, min_count=min_count)
+    write_char_table(char_table(vocab), tmp / "chars.tsv")  # beside the vocabulary, where training looks
     pairs = {"cbow": tmp / "cbow.parquet", "skipgram": tmp / "skipgram.parquet"}
     write_pairs(tokens, load_vocab(vocab_path), pairs["cbow"], pairs["skipgram"], window, seed)
     return vocab_path, pairs
