@@ -83,3 +83,5 @@ def test_binary_vectors(tmp_path, capsys) -> None:
     KeyedVectors.load_word2vec_format(VEC).save_word2vec_format(path, binary=True)
     assert main(["neighbors", str(path), "唐僧", "--binary", "--topn", "2"]) == 0
     assert parse(capsys.readouterr().out)["唐僧"] == expected_lines("唐僧", 2)
+    assert main(["neighbors", str(path), "唐僧", "--topn", "2"]) == 0  # detected without the flag
+    assert parse(capsys.readouterr().out)["唐僧"] == expected_lines("唐僧", 2)
