@@ -23,6 +23,10 @@ rule all:
         "results/similarity_report.md",
 
 
+onerror:
+    summarise_failures(log)
+
+
 onsuccess:
     # Name the next command: a run for one model's vectors does not build the report.
     report_md = Path("results/similarity_report.md")
