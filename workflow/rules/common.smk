@@ -116,6 +116,14 @@ def settings(section: str, *top_level: str) -> dict:
     return canonical(values)
 
 
+def report_safe_json(values: dict, **more) -> str:
+    """`values` and `more` as one JSON text with sorted keys, "<", ">" and "&" written as \\u escapes:
+    a rule param that `snakemake --report` can embed in its page's script element, whatever markup
+    the config holds; the command decodes the escapes back."""
+    text = json.dumps(canonical({**values, **more}), sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def train_settings(model: str) -> str:
     """The settings of one model as JSON: train.* keys, then train.<model> overrides, plus seed."""
     section = config["train"]
@@ -197,7 +205,7 @@ def summarise_failures(snakemake_logs) -> None:
             text += Path(path).read_text(encoding="utf-8", errors="replace")
         except (OSError, TypeError):
             continue
-    logs = re.findall(r"^Error in rule \w+:.*?^\s+log: (.+?) \(check log file", text, flags=re.M | re.S)
+    logs = re.findall(r"^Error in rule[ ]\w+:.*?^\s+log: (.+?) \(check log file", text, flags=re.M | re.S)
     messages = {}
     for log_path in dict.fromkeys(logs):
         try:

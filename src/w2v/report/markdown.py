@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from w2v.report.figures import display_name
@@ -59,9 +60,17 @@ def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str
     return lines + [""]
 
 
+def code(text: str) -> str:
+    """`text` from a user's file as a Markdown code span, fenced by more backticks than it holds."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def render(data: ReportData) -> str:
-    """The whole report."""
-    lines = [f"# Word vectors of `{data.corpus}`: similarity report", ""]
+    """The whole report. Every word, name and path from a user's files is escaped (`_md`, `code`),
+    so markup in them shows as text."""
+    lines = [f"# Word vectors of {code(data.corpus)}: similarity report", ""]
     lines += _glance(data)
     lines += _summary(data)
     lines += _neighbours(data)
@@ -118,7 +127,7 @@ def _summary(data: ReportData) -> list[str]:
     t = data.tokens
     lines = ["## Run summary", ""]
     lines.append(
-        f"Corpus `{data.corpus}`: {t.sentences:,} sentences, {t.tokens:,} tokens, {t.distinct:,} distinct words. "
+        f"Corpus {code(data.corpus)}: {t.sentences:,} sentences, {t.tokens:,} tokens, {t.distinct:,} distinct words. "
         f"Vocabulary: {data.vocab_words:,} words"
         + (f" (seen at least {data.min_count} times)" if data.min_count else "")
         + f", covering {data.vocab_tokens:,} tokens ({100 * data.vocab_tokens / max(t.tokens, 1):.1f} %)."
@@ -142,15 +151,26 @@ def _summary(data: ReportData) -> list[str]:
     return lines
 
 
+def _md(text: str) -> str:
+    """`text` from a user's file as literal Markdown: ASCII punctuation backslash-escaped.
+
+    "|" is left to `table`, which escapes it in cells (and elsewhere it is plain text).
+    """
+    return _MD_SPECIAL.sub(r"\\\g<0>", text)
+
+
+_MD_SPECIAL = re.compile(r"[!-/:-@\[-`{}~]")
+
+
 def _neighbours(data: ReportData) -> list[str]:
     lines = ["## Nearest neighbours", ""]
     lines.append(f"The {data.topn} words with the highest cosine similarity to each query word.")
     lines.append("")
     overview = []
     for query in data.queries:
-        cells = ["、".join(w for w, _ in m.kv.most_similar(query, topn=min(5, data.topn))) if query in m.kv
+        cells = ["、".join(_md(w) for w, _ in m.kv.most_similar(query, topn=min(5, data.topn))) if query in m.kv
                  else "*(not in vocabulary)*" for m in data.models]
-        overview.append([f"**{query}**", *cells])
+        overview.append([f"**{_md(query)}**", *cells])
     if overview:
         lines += ["The nearest five at a glance:", ""]
         lines += table(["query", *(display_name(m.name) for m in data.models)], overview, "l" * (len(data.models) + 1))
@@ -158,12 +178,12 @@ def _neighbours(data: ReportData) -> list[str]:
     for m in data.models:
         header += [display_name(m.name), "cos"]
     for query in data.queries:
-        lines += [f"### {query}", ""]
+        lines += [f"### {_md(query)}", ""]
         missing = [display_name(m.name) for m in data.models if query not in m.kv]
         if missing:
             hint = data.models[0].kv.closest_keys(query, 3)
             lines.append(f"*Not in the vocabulary of {', '.join(missing)}*"
-                         + (f"; known spellings nearby: {', '.join(hint)}." if hint else "."))
+                         + (f"; known spellings nearby: {', '.join(map(_md, hint))}." if hint else "."))
             lines.append("")
             if len(missing) == len(data.models):
                 continue
@@ -172,7 +192,7 @@ def _neighbours(data: ReportData) -> list[str]:
         for rank in range(data.topn):
             row = [str(rank + 1)]
             for found in answers:
-                row += [found[rank][0], f"{found[rank][1]:.3f}"] if rank < len(found) else ["", ""]
+                row += [_md(found[rank][0]), f"{found[rank][1]:.3f}"] if rank < len(found) else ["", ""]
             rows.append(row)
         lines += table(header, rows, "r" + "lr" * len(data.models))
     return lines
@@ -182,7 +202,7 @@ def _aliases(data: ReportData) -> list[str]:
     k = data.topn
     lines = ["## Alias retrieval", ""]
     lines.append(
-        f"Groups from `{data.aliases_path}` list the names of one character. For each name in the "
+        f"Groups from {code(data.aliases_path)} list the names of one character. For each name in the "
         f"vocabulary, every other vocabulary word is ranked by cosine similarity; the rank of the nearest "
         f"other name of the same group is the score. hit@{k}: share of names whose partner ranks in the top {k}; "
         "MRR: mean of 1 / rank; coverage: share of the group's names in the vocabulary."
@@ -198,7 +218,7 @@ def _aliases(data: ReportData) -> list[str]:
     first = data.models[0].aliases["per_group"]
     for g, group in enumerate(data.groups):
         known = sum(w in data.models[0].kv for w in group)
-        row = [" ".join(group), f"{known}/{len(group)}"]
+        row = [" ".join(map(_md, group)), f"{known}/{len(group)}"]
         for m in data.models:
             entry = m.aliases["per_group"][g]
             row += [fmt(entry[_hit_key(data)]), fmt(entry["mrr"])]
@@ -206,12 +226,12 @@ def _aliases(data: ReportData) -> list[str]:
     lines += table(header, rows, "ll" + "rr" * len(data.models))
     missing = sorted({w for entry in first for w, r in entry["ranks"].items() if w not in data.models[0].kv})
     if missing:
-        lines += [f"Names not in the vocabulary: {'、'.join(missing)}.", ""]
+        lines += [f"Names not in the vocabulary: {'、'.join(map(_md, missing))}.", ""]
     lines += ["<details markdown=\"1\"><summary>Rank of each name's nearest partner</summary>", ""]
     rows = []
     for g, group in enumerate(data.groups):
         for w in group:
-            rows.append([w, *(fmt(m.aliases["per_group"][g]["ranks"][w]) for m in data.models)])
+            rows.append([_md(w), *(fmt(m.aliases["per_group"][g]["ranks"][w]) for m in data.models)])
     lines += table(["name", *(display_name(m.name) for m in data.models)], rows)
     lines += ["</details>", ""]
     if data.pca_figure:
@@ -225,7 +245,7 @@ def _analogies(data: ReportData) -> list[str]:
     first = data.models[0].analogies
     lines = ["## Analogies", ""]
     lines.append(
-        f"Questions from `{data.analogies_path}`: *a* is to *b* as *c* is to *d*; a model answers with the "
+        f"Questions from {code(data.analogies_path)}: *a* is to *b* as *c* is to *d*; a model answers with the "
         f"word (other than a, b, c) that maximises 3CosAdd, cos(x, b) − cos(x, a) + cos(x, c), or 3CosMul "
         f"(Levy & Goldberg 2014). Answers come from the {data.restrict_vocab:,} most frequent words; "
         "questions with a word outside them are not covered. Accuracy is over covered questions."
@@ -236,7 +256,7 @@ def _analogies(data: ReportData) -> list[str]:
         header += [f"{display_name(m.name)} 3CosAdd", f"{display_name(m.name)} 3CosMul"]
     rows = []
     for s, section in enumerate(first["sections"] + [first]):
-        name = "**all**" if s == len(first["sections"]) else section["section"]
+        name = "**all**" if s == len(first["sections"]) else _md(section["section"])
         row = [name, str(section["questions"]), fmt(section["coverage"], 2)]
         for m in data.models:
             entry = m.analogies["sections"][s] if s < len(first["sections"]) else m.analogies
@@ -250,8 +270,9 @@ def _analogies(data: ReportData) -> list[str]:
             continue
         seen.add(detail["section"])
         answers = [m.analogies["details"][q]["add"] for m in data.models]
-        rows.append([f"{detail['a']} : {detail['b']} :: {detail['c']} : ?", detail["expected"],
-                     *(a if a else "(not covered)" for a in answers)])
+        words = [_md(detail[key]) for key in "abc"]
+        rows.append([f"{words[0]} : {words[1]} :: {words[2]} : ?", _md(detail["expected"]),
+                     *(_md(answer) if answer else "(not covered)" for answer in answers)])
     lines += table(["question", "expected", *(display_name(m.name) for m in data.models)], rows, "ll" + "l" * len(data.models))
     lines += ["</details>", ""]
     return lines
