@@ -4,6 +4,7 @@
 import difflib
 import glob
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -219,3 +220,33 @@ def summarise_failures(snakemake_logs) -> None:
         print("\nWhat failed (each message once; the full output is in the logs named):", file=sys.stderr)
         for line, where in messages.items():
             print(f"  {line}\n    log: {', '.join(where)}", file=sys.stderr)
+
+
+def print_next_step() -> None:
+    """Name what to open or run next: a run for one model's vectors does not build the report."""
+    report_md = Path("results/similarity_report.md")
+    vectors = [Path(f"results/{model}.vec") for model in TRAIN_MODELS]
+    stale = not report_md.exists() or any(
+        v.exists() and v.stat().st_mtime > report_md.stat().st_mtime for v in vectors
+    )
+    if stale:
+        print(
+            "\nNext: `snakemake --cores 4 results/similarity_report.md` trains any missing model and "
+            "writes the report, its figures and results/explorer.html (open it in a browser)."
+        )
+    else:
+        print(
+            "\nReport: results/similarity_report.md; explorer: results/explorer.html (open it in a "
+            "browser); HTML report: `snakemake --report results/report.html`."
+        )
+
+
+class NothingToBeDoneHint(logging.Handler):
+    """Print the next step after Snakemake's "Nothing to be done", which skips `onsuccess`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("Nothing to be done") and not workflow.dryrun:
+            print_next_step()
+
+
+logging.getLogger("snakemake.logging").addHandler(NothingToBeDoneHint())
