@@ -247,7 +247,8 @@ def test_missing_user_dict(bad_workdir):
     root = bad_workdir(segment={"user_dict": "data/nope.txt"})
     result = snakemake(root)
     assert result.returncode != 0
-    assert "data/nope.txt" in result.output
+    assert "config key segment.user_dict: data/nope.txt not found" in result.output
+    assert "Traceback" not in result.output and not (root / "results" / "segmented").exists()  # before any job
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,22 @@ def check_train_combinations() -> None:
 check_train_combinations()
 
 
+def check_named_files() -> None:
+    """Stop before any job when a file the config names is missing, naming the key (Snakemake's own
+    "Missing input files" names only a rule)."""
+    named = {"segment.user_dict": config["segment"]["user_dict"], "eval.aliases": config["eval"]["aliases"],
+             "eval.analogies": config["eval"]["analogies"], "eval.font": config["eval"]["font"]}
+    if not any(ch in config["corpus"] for ch in "*?["):
+        named["corpus"] = config["corpus"]
+    missing = [f"config key {key}: {path} not found" for key, path in named.items() if path and not Path(path).exists()]
+    if missing:
+        stop("\n  ".join(missing) + "\n  (paths are relative to the folder Snakemake runs in; \"\" leaves an "
+             "optional file out)")
+
+
+check_named_files()
+
+
 def corpus_files() -> list[str]:
     """The files of config key `corpus` (see `find_corpus_files`); stops before any job when they
     hold no bytes at all, since every shard job would otherwise fail with the same message."""
