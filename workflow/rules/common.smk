@@ -31,7 +31,7 @@ def typed_command_line_values(config: dict, schema: dict) -> None:
     "2" in a config file still fails as text.
     """
     given = workflow.config_settings.config
-    for error in jsonschema.Draft202012Validator(schema).iter_errors(config):
+    for error in list(jsonschema.Draft202012Validator(schema).iter_errors(config)):  # all found, then edited
         path, value = list(error.absolute_path), error.instance
         if error.validator != "type" or not isinstance(value, str) or not path or _at(given, path) != value:
             continue
