@@ -23,20 +23,9 @@ rule all:
         "results/similarity_report.md",
 
 
+onerror:
+    summarise_failures(log)
+
+
 onsuccess:
-    # Name the next command: a run for one model's vectors does not build the report.
-    report_md = Path("results/similarity_report.md")
-    vectors = [Path(f"results/{model}.vec") for model in TRAIN_MODELS]
-    stale = not report_md.exists() or any(
-        v.exists() and v.stat().st_mtime > report_md.stat().st_mtime for v in vectors
-    )
-    if stale:
-        print(
-            "\nNext: `snakemake --cores 4 results/similarity_report.md` trains any missing model and "
-            "writes the report, its figures and results/explorer.html (open it in a browser)."
-        )
-    else:
-        print(
-            "\nReport: results/similarity_report.md; explorer: results/explorer.html (open it in a "
-            "browser); HTML report: `snakemake --report results/report.html`."
-        )
+    print_next_step()

@@ -43,6 +43,15 @@ def test_export_matches_gensims_word2vec2tensor(tmp_path) -> None:
     assert [row.split("\t")[0] for row in our_rows[1:]] == their_words
 
 
+def test_export_detects_binary_vectors(tmp_path) -> None:
+    binary = tmp_path / "binary.bin"
+    KeyedVectors.load_word2vec_format(VECS[0]).save_word2vec_format(binary, binary=True)
+    assert main(["export", str(binary), str(VECS[1]), "-o", str(tmp_path / "b")]) == 0  # no --binary
+    assert main(["export", str(VECS[0]), "-o", str(tmp_path / "t")]) == 0
+    assert ((tmp_path / "b" / "binary_tensor.tsv").read_text(encoding="utf-8")
+            == (tmp_path / "t" / f"{VECS[0].stem}_tensor.tsv").read_text(encoding="utf-8"))
+
+
 def test_export_needs_distinct_names(tmp_path, capsys) -> None:
     assert main(["export", str(VECS[0]), str(VECS[0]), "-o", str(tmp_path / "p")]) == 2
     assert "distinct names" in capsys.readouterr().err

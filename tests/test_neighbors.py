@@ -85,6 +85,16 @@ def test_binary_vectors(tmp_path, capsys) -> None:
     KeyedVectors.load_word2vec_format(VEC).save_word2vec_format(path, binary=True)
     assert main(["neighbors", str(path), "唐僧", "--binary", "--topn", "2"]) == 0
     assert parse(capsys.readouterr().out)["唐僧"] == expected_lines("唐僧", 2)
+    assert main(["neighbors", str(path), "唐僧", "--topn", "2"]) == 0  # detected without the flag
+    assert parse(capsys.readouterr().out)["唐僧"] == expected_lines("唐僧", 2)
+
+
+def test_readme_example_is_this_commands_output(capsys) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    command = "$ w2v neighbors tests/data/eval/cbow.vec 孙悟空 --topn 3\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    assert main(["neighbors", str(VEC), "孙悟空", "--topn", "3"]) == 0
+    assert capsys.readouterr().out == shown, "README's `w2v neighbors` example is stale: paste this output"
 
 
 # ---------------------------------------------------------------- character vectors

@@ -73,6 +73,29 @@ def test_report_has_every_section(tmp_path) -> None:
     assert not list((tmp_path / "results").rglob("*.tmp"))
 
 
+HOSTILE = ["<script>alert(1)</script>", "a|b", "*x*", "`y`", "[x](y)", "$\\frac{x$"]
+
+
+def test_markup_from_users_files_is_shown_as_text(tmp_path) -> None:
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text(" ".join(HOSTILE[::-1]) + " 孙悟空 悟空\n八戒 呆子\n", encoding="utf-8")  # "$..$" names the group
+    analogies = tmp_path / "analogies.txt"
+    analogies.write_text(": <i>section</i>\n唐僧 孙悟空 如来 <b>观音</b>\n", encoding="utf-8")
+    _, md = build(tmp_path, queries=[*HOSTILE, "孙悟空"], aliases=str(aliases), analogies=str(analogies),
+                  corpus="data/`<b>x</b>`.txt")
+    check_tables(md)  # "|" in a word does not add a column
+    outside_code = md.replace("``data/`<b>x</b>`.txt``", "")  # a code span shows its text as it is
+    assert "<script>" not in outside_code and "<b>" not in outside_code and "<i>" not in outside_code
+    for raw, escaped in [("<script>alert(1)</script>", r"\<script\>alert\(1\)\<\/script\>"), ("*x*", r"\*x\*"),
+                         ("`y`", r"\`y\`"), ("[x](y)", r"\[x\]\(y\)")]:
+        assert f"### {escaped}" in md  # the heading of the query
+        assert raw not in md.replace(escaped, "")
+    names_line = next(line for line in md.splitlines() if line.startswith("Names not in the vocabulary"))
+    assert r"\<script\>" in names_line and r"\*x\*" in names_line
+    assert "# Word vectors of ``data/`<b>x</b>`.txt``" in md  # a code span that its own backticks cannot end
+    assert r"\<i\>section\<\/i\>" in md and r"\<b\>观音\<\/b\>" in md
+
+
 def test_neighbours_side_by_side_and_oov_query_marked(tmp_path) -> None:
     _, md = build(tmp_path)
     section = md.split("### 孙悟空")[1].split("###")[0]
@@ -207,6 +230,20 @@ def test_evaluate_command(tmp_path, capsys) -> None:
     assert "give one history per model" in capsys.readouterr().err
 
 
+def test_evaluate_takes_its_settings_as_json(tmp_path, capsys) -> None:
+    out = tmp_path / "similarity_report.md"
+    base = ["evaluate", "--vectors", str(DATA / "cbow.vec"), str(DATA / "skipgram.vec"),
+            "--histories", str(DATA / "cbow.history.json"), str(DATA / "skipgram.history.json"),
+            "--tokens", str(DATA / "tokens.txt"), "--vocab", str(DATA / "vocab.tsv"),
+            "-o", str(out), "--figures", str(tmp_path / "figs")]
+    settings = '{"queries": ["\\u003cb\\u003e", "唐僧"], "topn": 2, "aliases": "", "corpus": "c.txt"}'
+    assert main([*base, "--settings", settings]) == 0
+    md = out.read_text(encoding="utf-8")
+    assert r"### \<b\>" in md and "### 唐僧" in md and "Corpus `c.txt`" in md  # the escapes decoded, then escaped
+    assert main([*base, "--settings", '{"topm": 2}']) == 2
+    assert "--settings: unknown keys topm" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_snakemake_rule_and_html_report(tmp_path) -> None:
     """Rule `evaluate` runs on the fixtures laid out as results/, and `snakemake --report` works."""
@@ -219,7 +256,13 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
     results.mkdir()
     for name in ["cbow.vec", "skipgram.vec", "cbow.history.json", "skipgram.history.json", "vocab.tsv"]:
         shutil.copy(DATA / name, results / name)
+    for model in ("cbow", "skipgram"):  # word-only models: character files without rows, as training writes
+        dim = KeyedVectors.load_word2vec_format(DATA / f"{model}.vec").vector_size
+        KeyedVectors([], np.zeros((0, dim))).save_word2vec_format(results / f"{model}.chars.vec")
     make_vocab(DATA / "tokens.txt", tmp_path / "vocab.tsv", stats_path=results / "corpus.json")
+    config_path = work / "config" / "config.yaml"  # markup in the config must not reach the HTML report's page
+    config_path.write_text(config_path.read_text(encoding="utf-8").replace(
+        "queries: [", "queries: ['<script>alert(1)</script>', 'a|b', '*x*', "), encoding="utf-8")
 
     def snakemake(target: str) -> subprocess.CompletedProcess:
         # the target first: --allowed-rules takes every word after it
@@ -240,7 +283,10 @@ def test_snakemake_rule_and_html_report(tmp_path) -> None:
     run = subprocess.run([sys.executable, "-m", "snakemake", "--report", "results/report.html"],
                          cwd=work, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert (results / "report.html").stat().st_size > 10_000
+    page = (results / "report.html").read_text(encoding="utf-8")
+    assert len(page) > 10_000 and "alert(1)" in page  # the evaluate job's params are shown...
+    assert "<script>alert" not in page and "</script>'" not in page  # ...with no markup that could end the page's script
+    assert r"### \<script\>alert\(1\)\<\/script\>" in md
 
 
 # ---------------------------------------------------------------- character vectors

@@ -109,6 +109,24 @@ def test_gensim_reads_ours_and_we_read_gensims(tmp_path, binary: bool) -> None:
     np.testing.assert_allclose(back.vectors, kv.vectors, rtol=1e-6)
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_load_detects_the_format(tmp_path, binary: bool) -> None:
+    kv = make_kv()
+    path = tmp_path / "v.vec"
+    kv.save_word2vec_format(path, binary=binary)
+    back = KeyedVectors.load_word2vec_format(path)  # no binary=: read from the first row
+    assert back.index_to_key == KEYS
+    np.testing.assert_array_equal(back.vectors, kv.vectors)
+
+
+def test_detection_survives_a_newline_byte_at_the_start_of_a_binary_row(tmp_path) -> None:
+    path = tmp_path / "v.bin"
+    first = np.frombuffer(b"\x0a\x00\x80\x3f", dtype="<f4")[0]  # about 1.0; its first byte is "\n"
+    KeyedVectors(["a", "b"], np.array([[first, 2.0], [3.0, 4.0]])).save_word2vec_format(path, binary=True)
+    back = KeyedVectors.load_word2vec_format(path)
+    np.testing.assert_array_equal(back["a"], [first, 2.0])
+
+
 def test_reads_c_tool_text_layout(tmp_path) -> None:
     # The C tool writes a trailing space after the last value of each row.
     path = tmp_path / "c.vec"

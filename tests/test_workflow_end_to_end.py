@@ -74,6 +74,7 @@ def test_test_config_builds_both_models_and_the_report(workdir, repo_root):
 def test_nothing_to_be_done_after_a_full_run(workdir, repo_root):
     done = run(workdir, repo_root)
     assert done.returncode == 0 and "Nothing to be done" in done.output, done.output
+    assert "explorer: results/explorer.html" in done.output  # the hint comes though no job ran
 
 
 def test_changing_a_training_setting_retrains_without_redoing_pairs(workdir, repo_root, shipped_test_config):

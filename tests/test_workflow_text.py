@@ -210,13 +210,18 @@ def test_corpus_with_no_words(bad_workdir):
     assert result.returncode != 0
     assert "no tokens left after cleaning" in result.output
     assert not (root / "results" / "vocab.tsv").exists()
+    # the job's own message comes again last, once, below Snakemake's dump of the failed job
+    summary = result.output.split("What failed", 1)[-1]
+    assert "error: no tokens left after cleaning" in summary and "log: results/logs/vocab/vocab.log" in summary
 
 
-def test_empty_corpus(bad_workdir):
+def test_empty_corpus_stops_before_any_job_with_one_message(bad_workdir):
     root = bad_workdir(b"")
     result = snakemake(root)
     assert result.returncode != 0
-    assert "data/raw/tiny.txt is empty" in result.output
+    assert result.output.count("data/raw/tiny.txt is empty") == 1, result.output
+    assert "Traceback" not in result.output and "CalledProcessError" not in result.output
+    assert not (root / "results" / "segmented").exists()
 
 
 def test_vocabulary_emptied_by_min_count(bad_workdir):
@@ -242,7 +247,8 @@ def test_missing_user_dict(bad_workdir):
     root = bad_workdir(segment={"user_dict": "data/nope.txt"})
     result = snakemake(root)
     assert result.returncode != 0
-    assert "data/nope.txt" in result.output
+    assert "config key segment.user_dict: data/nope.txt not found" in result.output
+    assert "Traceback" not in result.output and not (root / "results" / "segmented").exists()  # before any job
 
 
 @pytest.mark.parametrize(
@@ -251,7 +257,10 @@ def test_missing_user_dict(bad_workdir):
         ({"vocab": {"min_count": 0}}, "config key vocab.min_count: 0 is less than the minimum of 1"),
         ({"pairs": {"window": 500}}, "config key pairs.window: 500 is greater than the maximum of 50"),
         ({"segment": {"hmm": "yes"}}, "config key segment.hmm: 'yes' is not of type 'boolean'"),
-        ({"clean": {"punctuation": True}}, "config key clean: Additional properties are not allowed ('punctuation'"),
+        ({"clean": {"punctuation": True}}, "config key clean.punctuation: unknown key; known keys here: digits, latin"),
+        ({"vocab": {"min_cout": 2}}, "config key vocab.min_cout: unknown key; did you mean vocab.min_count?"),
+        ({"train": {"skipgram": {"epoch": 2}}}, "config key train.skipgram.epoch: unknown key; did you mean train.skipgram.epochs?"),
+        ({"evals": {}}, "config key evals: unknown key; did you mean eval?"),
         # keys fine one by one, wrong together: caught before the text stages, not when training starts
         ({"train": {"skipgram": {"alpha": 0.05, "min_alpha": 0.1}}},
          ("invalid configuration for skipgram (config section train plus train.skipgram): "
@@ -267,3 +276,31 @@ def test_invalid_config_names_key_and_bound_before_any_job(tmp_path, repo_root, 
     assert result.returncode != 0
     assert expected in result.output
     assert not (root / "results").exists()
+    assert "common.smk" not in result.output and "Traceback" not in result.output  # the message alone
+
+
+@pytest.mark.parametrize(
+    "entries, expected",
+    [
+        # Snakemake hands nested --config values over as text; an integer must still be an integer
+        (["vocab={min_count: 0}"], "config key vocab.min_count: 0 is less than the minimum of 1"),
+        (['vocab={"min_count": 2.5}'], "config key vocab.min_count: 2.5 is not of type 'integer'"),
+        (["train={skipgram: {alpha: 1e-1, epochs: 0}}"], "config key train.skipgram.epochs: 0 is less than"),
+        (["clean={latin: maybe}"], "config key clean.latin: 'maybe' is not of type 'boolean'"),
+    ],
+)
+def test_nested_keys_on_the_command_line_are_typed(tmp_path, repo_root, test_data, entries, expected):
+    root = make_workdir(tmp_path / "w", repo_root, (test_data / "tiny_corpus.txt").read_bytes())
+    result = snakemake(root, "--config", *entries, "--dry-run")  # options after --config end its list
+    assert result.returncode != 0
+    assert expected in result.output, result.output
+
+
+def test_nested_keys_on_the_command_line_reach_the_rules(tmp_path, repo_root, test_data):
+    root = make_workdir(tmp_path / "w", repo_root, (test_data / "tiny_corpus.txt").read_bytes())
+    given = ["vocab={min_count: 1}", "train={skipgram: {alpha: 1e-1}}", "eval={queries: [1, 石猴]}"]
+    result = snakemake(root, "--config", *given, "--dry-run", "--printshellcmds", target="all")
+    assert result.returncode == 0, result.output
+    assert "--min-count 1 " in result.output  # an integer: the schema took it, the rule got it
+    skipgram = next(line for line in result.output.splitlines() if "--model skipgram" in line)
+    assert '"alpha": 0.1,' in skipgram and '"optimizer": "adagrad"' in skipgram  # merged into the file's section

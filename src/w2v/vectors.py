@@ -271,14 +271,17 @@ class KeyedVectors:
     # ----------------------------------------------------------------- word2vec format
     @classmethod
     def load_word2vec_format(
-        cls, path: str | os.PathLike, binary: bool = False, chars: str | os.PathLike | None = "auto"
+        cls, path: str | os.PathLike, binary: bool | None = None, chars: str | os.PathLike | None = "auto"
     ) -> "KeyedVectors":
-        """Read a word2vec text (or binary) file; a malformed file raises UserError naming it and the line.
+        """Read a word2vec text or binary file; a malformed file raises UserError naming it and the line.
 
+        `binary` None (the default) detects the format from the first row, so no reader needs a flag.
         `chars`: "auto" also loads the character vectors at `chars_path(path)` when that file exists,
         None never loads any, a path loads that file (see `load_chars`).
         """
         path = Path(path)
+        if binary is None:
+            binary = path.is_file() and is_binary_word2vec(path)  # a missing path fails below, with its hint
         try:
             with open(path, "rb") as handle:
                 count, dim = w2v_format.parse_header(handle.readline(), path)
@@ -352,7 +355,11 @@ def _as_list(words: WordOrWords) -> list[str]:
 
 
 def is_binary_word2vec(path: str | os.PathLike) -> bool:
-    """Whether a word2vec file is binary: its first row is not a text row (a word and `dim` numbers)."""
+    """Whether a word2vec file is binary: its first row is not a line of text (UTF-8, no control
+    characters) with values after the word.
+
+    A malformed text row still counts as text, so that reading it names the line and the fault.
+    """
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -365,9 +372,10 @@ def is_binary_word2vec(path: str | os.PathLike) -> bool:
     if count == 0:
         return False
     try:
-        parts = first.decode("utf-8").rstrip("\r\n").rstrip(" ").split(" ")
-        np.array(parts[1:], dtype=np.float32)
-    except (UnicodeDecodeError, ValueError):
+        row = first.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
         return True
-    return len(parts) != dim + 1
-
+    # float32 bytes hold NULs and other control characters; a newline byte among them ends the "line" early
+    if any(ord(c) < 32 and c not in "\t\r" for c in row):
+        return True
+    return len(row.split()) < 2

@@ -202,7 +202,7 @@ def _decode(raw: bytes, path: Path, where: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise UserError(f"{path}, {where}: not valid UTF-8; is this a binary file (use --binary)?") from None
+        raise UserError(f"{path}, {where}: not valid UTF-8; is this a binary file? (readers detect the format when not told; --binary forces binary)") from None
 
 
 def read_text(handle: BinaryIO, path: Path, count: int, dim: int) -> tuple[list[str], np.ndarray]:

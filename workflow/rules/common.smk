@@ -1,33 +1,95 @@
 # Shared by all rule files - config validation (before any job runs) and the helpers the rules call.
 # Functions only: Snakemake's linter wants rules and functions in separate files.
 
+import difflib
 import glob
 import json
+import logging
+import sys
 from pathlib import Path
 
 import jsonschema
 import yaml
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 TRAIN_MODELS = ("cbow", "skipgram")
 
 
+def stop(message: str) -> None:
+    """End the run before any job with `message` alone on stderr: a WorkflowError raised here would
+    come with Snakemake's `File ".../common.smk", line N` trace lines, which say nothing to a user."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def typed_command_line_values(config: dict, schema: dict) -> None:
+    """Re-read as YAML the values that `--config` nests where the schema does not take text.
+
+    Snakemake parses `--config 'vocab={min_count: 2}'` with YAML's BaseLoader, so every nested
+    value arrives as a string ('2'); only values given on the command line are re-read, so a quoted
+    "2" in a config file still fails as text.
+    """
+    given = workflow.config_settings.config
+    for error in list(jsonschema.Draft202012Validator(schema).iter_errors(config)):  # all found, then edited
+        path, value = list(error.absolute_path), error.instance
+        if error.validator != "type" or not isinstance(value, str) or not path or _at(given, path) != value:
+            continue
+        typed = _scalar(value)
+        if not isinstance(typed, str):  # then the schema's own checks name what is wrong with it, if anything
+            _at(config, path[:-1])[path[-1]] = typed
+
+
+def _scalar(text: str):
+    """A command-line value as YAML reads it, with 1e-3 a number too (YAML 1.1 reads it as text)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    for number in (int, float):
+        if isinstance(value, str):
+            try:
+                value = number(value)
+            except ValueError:
+                pass
+    return value
+
+
+def _at(tree, path: list):
+    """The value at `path` (keys and list indexes) in nested mappings and lists; None if there is none."""
+    for key in path:
+        try:
+            tree = tree[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
+
+
+def config_problem(error: jsonschema.ValidationError) -> str:
+    """One line for one schema error: the key path and what is wrong, with a suggestion for an unknown key."""
+    where = list(error.absolute_path)
+    if error.validator != "additionalProperties":
+        return f"config key {'.'.join(map(str, where)) or '(top level)'}: {error.message}"
+    known = sorted(error.schema.get("properties", {}))
+    lines = []
+    for key in sorted(set(error.instance) - set(known)):
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        hint = f"did you mean {'.'.join(map(str, where + close))}?" if close else (
+            f"known keys here: {', '.join(known)}")
+        lines.append(f"config key {'.'.join(map(str, where + [key]))}: unknown key; {hint}")
+    return "\n  ".join(lines)
+
+
 def check_config(config: dict, schema_path: Path) -> None:
-    """Fail with one line per problem (key path, what is wrong) instead of a jsonschema dump."""
+    """Stop with one line per problem (key path, what is wrong) instead of a jsonschema dump."""
     schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    typed_command_line_values(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = []
-        for error in errors:
-            key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-            lines.append(f"  config key {key}: {error.message}")
-        raise WorkflowError(
-            f"invalid configuration (see {schema_path.relative_to(workflow.basedir)} for every key, "
-            "its type, bounds and default):\n" + "\n".join(lines)
-        )
+        lines = "\n".join(f"  {config_problem(error)}" for error in errors)
+        stop(f"invalid configuration (see {schema_path.relative_to(workflow.basedir)} for every key, "
+             f"its type, bounds and default):\n{lines}")
 
 
 check_config(config, CONFIG_SCHEMA)
@@ -55,6 +117,14 @@ def settings(section: str, *top_level: str) -> dict:
     return canonical(values)
 
 
+def report_safe_json(values: dict, **more) -> str:
+    """`values` and `more` as one JSON text with sorted keys, "<", ">" and "&" written as \\u escapes:
+    a rule param that `snakemake --report` can embed in its page's script element, whatever markup
+    the config holds; the command decodes the escapes back."""
+    text = json.dumps(canonical({**values, **more}), sort_keys=True, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def train_settings(model: str) -> str:
     """The settings of one model as JSON: train.* keys, then train.<model> overrides, plus seed."""
     section = config["train"]
@@ -78,13 +148,40 @@ def check_train_combinations() -> None:
             check_train_settings(json.loads(train_settings(model)))
         except UserError as exc:
             where = f"train plus train.{model}" if config["train"].get(model) else "train"
-            raise WorkflowError(f"invalid configuration for {model} (config section {where}): {exc}") from None
+            stop(f"invalid configuration for {model} (config section {where}): {exc}")
 
 
 check_train_combinations()
 
 
+def check_named_files() -> None:
+    """Stop before any job when a file the config names is missing, naming the key (Snakemake's own
+    "Missing input files" names only a rule)."""
+    named = {"segment.user_dict": config["segment"]["user_dict"], "eval.aliases": config["eval"]["aliases"],
+             "eval.analogies": config["eval"]["analogies"], "eval.font": config["eval"]["font"]}
+    if not any(ch in config["corpus"] for ch in "*?["):
+        named["corpus"] = config["corpus"]
+    missing = [f"config key {key}: {path} not found" for key, path in named.items() if path and not Path(path).exists()]
+    if missing:
+        stop("\n  ".join(missing) + "\n  (paths are relative to the folder Snakemake runs in; \"\" leaves an "
+             "optional file out)")
+
+
+check_named_files()
+
+
 def corpus_files() -> list[str]:
+    """The files of config key `corpus` (see `find_corpus_files`); stops before any job when they
+    hold no bytes at all, since every shard job would otherwise fail with the same message."""
+    found = find_corpus_files()
+    sizes = [Path(f).stat().st_size for f in found if Path(f).is_file()]
+    if len(sizes) == len(found) and not any(sizes):
+        stop(f"corpus file {found[0]} is empty (no text); config key `corpus` must name the raw text"
+             if len(found) == 1 else f"config key `corpus`: the files of {config['corpus']!r} are all empty")
+    return found
+
+
+def find_corpus_files() -> list[str]:
     """The files of config key `corpus`: a file, a folder (its files, sorted, hidden ones skipped) or
     a glob pattern (sorted matches)."""
     spec = config["corpus"]
@@ -92,7 +189,7 @@ def corpus_files() -> list[str]:
     if any(ch in spec for ch in "*?["):
         found = sorted(p for p in glob.glob(spec, recursive=True) if Path(p).is_file())
         if not found:
-            raise WorkflowError(f"config key `corpus`: the pattern {spec!r} matches no file")
+            stop(f"config key `corpus`: the pattern {spec!r} matches no file")
         return found
     if path.is_dir():
         found = sorted(
@@ -100,7 +197,7 @@ def corpus_files() -> list[str]:
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         if not found:
-            raise WorkflowError(f"config key `corpus`: the folder {spec!r} holds no files")
+            stop(f"config key `corpus`: the folder {spec!r} holds no files")
         return found
     return [spec]
 
@@ -108,3 +205,64 @@ def corpus_files() -> list[str]:
 def shard_ids() -> list[str]:
     """Shard names, zero-padded so that file listings sort in corpus order."""
     return [f"{i:04d}" for i in range(config["segment"]["shards"])]
+
+
+def summarise_failures(snakemake_logs) -> None:
+    """Print the failed jobs' own `error:` lines once each, last, below Snakemake's job dumps.
+
+    A job's message otherwise sits among Snakemake's CalledProcessError blocks, once per failed
+    shard; every rule's log holds what its `w2v` command printed.
+    """
+    import re
+
+    paths = [snakemake_logs] if isinstance(snakemake_logs, (str, Path)) else list(snakemake_logs or [])
+    text = ""
+    for path in paths:  # Snakemake 9 hands over a list of its log files
+        try:
+            text += Path(path).read_text(encoding="utf-8", errors="replace")
+        except (OSError, TypeError):
+            continue
+    logs = re.findall(r"^Error in rule[ ]\w+:.*?^\s+log: (.+?) \(check log file", text, flags=re.M | re.S)
+    messages = {}
+    for log_path in dict.fromkeys(logs):
+        try:
+            lines = Path(log_path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if line.startswith("error: "):
+                messages.setdefault(line, []).append(log_path)
+    if messages:
+        print("\nWhat failed (each message once; the full output is in the logs named):", file=sys.stderr)
+        for line, where in messages.items():
+            print(f"  {line}\n    log: {', '.join(where)}", file=sys.stderr)
+
+
+def print_next_step() -> None:
+    """Name what to open or run next: a run for one model's vectors does not build the report."""
+    report_md = Path("results/similarity_report.md")
+    vectors = [Path(f"results/{model}.vec") for model in TRAIN_MODELS]
+    stale = not report_md.exists() or any(
+        v.exists() and v.stat().st_mtime > report_md.stat().st_mtime for v in vectors
+    )
+    if stale:
+        print(
+            "\nNext: `snakemake --cores 4 results/similarity_report.md` trains any missing model and "
+            "writes the report, its figures and results/explorer.html (open it in a browser)."
+        )
+    else:
+        print(
+            "\nReport: results/similarity_report.md; explorer: results/explorer.html (open it in a "
+            "browser); HTML report: `snakemake --report results/report.html`."
+        )
+
+
+class NothingToBeDoneHint(logging.Handler):
+    """Print the next step after Snakemake's "Nothing to be done", which skips `onsuccess`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("Nothing to be done") and not workflow.dryrun:
+            print_next_step()
+
+
+logging.getLogger("snakemake.logging").addHandler(NothingToBeDoneHint())

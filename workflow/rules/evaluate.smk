@@ -37,9 +37,9 @@ rule evaluate:
         # Not a report() item: the HTML report cannot show a page this size in its frame; open it directly.
         explorer="results/explorer.html",
     params:
-        settings=settings("eval"),
-        corpus=config["corpus"],
-        min_count=config["vocab"]["min_count"],
+        # One JSON text with "<", ">" and "&" as \u escapes: the HTML report embeds these params in a
+        # script element of its page, and queries or paths from the config could hold markup.
+        settings=report_safe_json(settings("eval", "corpus"), min_count=config["vocab"]["min_count"]),
         figures=lambda wildcards, output: str(Path(output.loss).parent),
     log:
         "results/logs/evaluate/evaluate.log",
@@ -49,15 +49,9 @@ rule evaluate:
         "../envs/w2v.yaml"
     shell:
         "w2v evaluate --vectors {input.vectors:q} --histories {input.histories:q}"
-        " --tokens {input.stats:q} --vocab {input.vocab:q}"
-        " --queries {params.settings[queries]:q} --topn {params.settings[topn]}"
-        " --aliases={params.settings[aliases]:q} --analogies={params.settings[analogies]:q}"
-        " --analogy-sets {params.settings[analogy_sets]:q} --word-pairs {params.settings[word_pairs]:q}"
-        " --restrict-vocab {params.settings[restrict_vocab]} --font={params.settings[font]:q}"
-        " --corpus {params.corpus:q} --min-count {params.min_count}"
+        " --tokens {input.stats:q} --vocab {input.vocab:q} --settings {params.settings:q}"
         " --output {output.report:q} --figures {params.figures:q}"
-        " --explorer {output.explorer:q} --explorer-words {params.settings[explorer_words]}"
-        " --map-words {params.settings[map_words]} 2>&1 | tee {log:q}"
+        " --explorer {output.explorer:q} 2>&1 | tee {log:q}"
 
 
 rule projector:

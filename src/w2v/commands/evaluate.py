@@ -47,13 +47,19 @@ def register(subparsers) -> None:
                         help="words per model in the explorer, most frequent first (`eval.explorer_words`)")
     parser.add_argument("--map-words", type=positive_int, default=1_000,
                         help="most frequent words on the explorer's map, besides the alias groups (`eval.map_words`)")
-    parser.set_defaults(func=run)
+    parser.add_argument(
+        "--settings", default="", metavar="JSON",
+        help=("the values above as one JSON object keyed by their long names with underscores "
+              "(how the workflow passes config `eval`); a flag given with a non-default value wins"),
+    )
+    parser.set_defaults(func=run, defaults={a.dest: a.default for a in parser._actions})
 
 
 def run(args: argparse.Namespace) -> int:
     from w2v.errors import UserError
     from w2v.report import build_report
 
+    apply_settings(args)
     if len(args.vectors) != len(args.histories):
         raise UserError(f"--vectors names {len(args.vectors)} files but --histories {len(args.histories)}; give one history per model")
     build_report(
@@ -64,3 +70,24 @@ def run(args: argparse.Namespace) -> int:
         explorer=args.explorer, explorer_words=args.explorer_words, map_words=args.map_words,
     )
     return 0
+
+
+def apply_settings(args: argparse.Namespace) -> None:
+    """Fill the options still at their defaults from `--settings` (JSON); unknown keys are an error."""
+    import json
+
+    from w2v.errors import UserError
+
+    if not args.settings:
+        return
+    try:
+        values = json.loads(args.settings)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--settings: not valid JSON ({exc})") from None
+    settable = set(args.defaults) - {"settings", "help", "func", "defaults"}
+    unknown = sorted(set(values) - settable) if isinstance(values, dict) else ["(not an object)"]
+    if unknown:
+        raise UserError(f"--settings: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(settable))}")
+    for key, value in values.items():
+        if getattr(args, key) == args.defaults[key]:
+            setattr(args, key, value)

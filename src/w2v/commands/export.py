@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     parser.add_argument("vectors", nargs="+", help="word2vec files (results/cbow.vec results/skipgram.vec)")
     parser.add_argument("-o", "--output", required=True, help="folder to write into (results/projector)")
     parser.add_argument("--vocab", default="", help="vocabulary TSV for a count column (results/vocab.tsv)")
-    parser.add_argument("--binary", action="store_true", help="the vector files are binary word2vec")
+    parser.add_argument("--binary", action="store_true",
+                        help="read the vector files as binary word2vec (detected from their first rows without it)")
     parser.set_defaults(func=run)
 
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.vocab:
         vocabulary = load_vocab(args.vocab)
         counts = dict(zip(vocabulary.tokens, vocabulary.counts.tolist()))
-    models = [(name, KeyedVectors.load_word2vec_format(path, binary=args.binary))
+    models = [(name, KeyedVectors.load_word2vec_format(path, binary=True if args.binary else None))
               for name, path in zip(names, args.vectors)]  # all read before anything is written
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,8 @@ def register(subparsers) -> None:
     parser.add_argument("vectors", help="word2vec file (results/cbow.vec)")
     parser.add_argument("words", nargs="*", help="query words; none for interactive queries")
     parser.add_argument("--topn", type=int, default=10, help="neighbours per word (default 10)")
-    parser.add_argument("--binary", action="store_true", help="the vector file is in binary word2vec format")
+    parser.add_argument("--binary", action="store_true",
+                        help="read the vector file as binary word2vec (detected from its first row without it)")
     parser.add_argument("--chars", default="auto", metavar="FILE",
                         help="character vectors for words outside the vocabulary (default: the .chars.vec file "
                              "beside VECTORS when there is one; 'none' for no composition)")
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.topn < 1:
         raise UserError(f"--topn must be at least 1, got {args.topn}")
     chars = None if args.chars == "none" else args.chars
-    kv = KeyedVectors.load_word2vec_format(args.vectors, binary=args.binary, chars=chars)
+    kv = KeyedVectors.load_word2vec_format(args.vectors, binary=True if args.binary else None, chars=chars)
     if args.words:
         found = [answer(kv, [w], args.topn, sys.stdout) for w in args.words]
         return 0 if all(found) else 1

@@ -151,10 +151,12 @@ def plot_alias_pca(
         coords = pca_2d(kv.unit_vectors[[kv.key_to_index[w] for _, w in words]])
         for g in sorted({g for g, _ in words}):
             idx = [i for i, (gg, _) in enumerate(words) if gg == g]
-            ax.scatter(coords[idx, 0], coords[idx, 1], color=colours[g], s=22, label=groups[g][0])
+            # "$" escaped: matplotlib reads text between two of them as mathtext, and fails on bad TeX
+            label = groups[g][0].replace("$", r"\$")
+            ax.scatter(coords[idx, 0], coords[idx, 1], color=colours[g], s=22, label=label)
         for (g, word), (x, y) in zip(words, coords):
             ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8,
-                        color=colours[g], fontproperties=font)
+                        color=colours[g], fontproperties=font, parse_math=False)  # words are text
         ax.margins(0.12)  # room for the labels of the outermost points
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")

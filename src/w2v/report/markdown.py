@@ -52,15 +52,6 @@ def fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-# ASCII punctuation that Markdown may read as markup; `|` is left to `table`, which escapes it.
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!~<>])")
-
-
-def md_escape(text: str) -> str:
-    """`text` from a user's file as literal Markdown: punctuation backslash-escaped, & as an entity."""
-    return _MARKUP.sub(r"\\\1", str(text).replace("&", "&amp;"))
-
-
 def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
     """A Markdown table; `align` holds one l/r per column (default: first left, others right)."""
     align = align or "l" + "r" * (len(header) - 1)
@@ -70,9 +61,17 @@ def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str
     return lines + [""]
 
 
+def code(text: str) -> str:
+    """`text` from a user's file as a Markdown code span, fenced by more backticks than it holds."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def render(data: ReportData) -> str:
-    """The whole report."""
-    lines = [f"# Word vectors of `{data.corpus}`: similarity report", ""]
+    """The whole report. Every word, name and path from a user's files is escaped (`_md`, `code`),
+    so markup in them shows as text."""
+    lines = [f"# Word vectors of {code(data.corpus)}: similarity report", ""]
     lines += _glance(data)
     lines += _summary(data)
     lines += _neighbours(data)
@@ -131,7 +130,7 @@ def _summary(data: ReportData) -> list[str]:
     t = data.tokens
     lines = ["## Run summary", ""]
     lines.append(
-        f"Corpus `{data.corpus}`: {t.sentences:,} sentences, {t.tokens:,} tokens, {t.distinct:,} distinct words. "
+        f"Corpus {code(data.corpus)}: {t.sentences:,} sentences, {t.tokens:,} tokens, {t.distinct:,} distinct words. "
         f"Vocabulary: {data.vocab_words:,} words"
         + (f" (seen at least {data.min_count} times)" if data.min_count else "")
         + f", covering {data.vocab_tokens:,} tokens ({100 * data.vocab_tokens / max(t.tokens, 1):.1f} %)."
@@ -230,7 +229,7 @@ def _aliases(data: ReportData) -> list[str]:
     k = data.topn
     lines = ["## Alias retrieval", ""]
     lines.append(
-        f"Groups from `{data.aliases_path}` list the names of one character. For each name in the "
+        f"Groups from {code(data.aliases_path)} list the names of one character. For each name in the "
         f"vocabulary, every other vocabulary word is ranked by cosine similarity; the rank of the nearest "
         f"other name of the same group is the score. hit@{k}: share of names whose partner ranks in the top {k}; "
         "MRR: mean of 1 / rank; coverage: share of the group's names in the vocabulary."
@@ -307,7 +306,7 @@ def _analogies(data: ReportData) -> list[str]:
     first = data.models[0].analogies
     lines = ["## Analogies", ""]
     lines.append(
-        f"Questions from `{data.analogies_path}`: *a* is to *b* as *c* is to *d*; a model answers with the "
+        f"Questions from {code(data.analogies_path)}: *a* is to *b* as *c* is to *d*; a model answers with the "
         f"word (other than a, b, c) that maximises 3CosAdd, cos(x, b) − cos(x, a) + cos(x, c), or 3CosMul "
         f"(Levy & Goldberg 2014). Answers come from the {data.restrict_vocab:,} most frequent words; "
         "questions with a word outside them are not covered. Accuracy is over covered questions."
@@ -318,7 +317,7 @@ def _analogies(data: ReportData) -> list[str]:
         header += [f"{display_name(m.name)} 3CosAdd", f"{display_name(m.name)} 3CosMul"]
     rows = []
     for s, section in enumerate(first["sections"] + [first]):
-        name = "**all**" if s == len(first["sections"]) else section["section"]
+        name = "**all**" if s == len(first["sections"]) else _md(section["section"])
         row = [name, str(section["questions"]), fmt(section["coverage"], 2)]
         for m in data.models:
             entry = m.analogies["sections"][s] if s < len(first["sections"]) else m.analogies
@@ -332,8 +331,9 @@ def _analogies(data: ReportData) -> list[str]:
             continue
         seen.add(detail["section"])
         answers = [m.analogies["details"][q]["add"] for m in data.models]
-        rows.append([f"{detail['a']} : {detail['b']} :: {detail['c']} : ?", detail["expected"],
-                     *(a if a else "(not covered)" for a in answers)])
+        words = [_md(detail[key]) for key in "abc"]
+        rows.append([f"{words[0]} : {words[1]} :: {words[2]} : ?", _md(detail["expected"]),
+                     *(_md(answer) if answer else "(not covered)" for answer in answers)])
     lines += table(["question", "expected", *(display_name(m.name) for m in data.models)], rows, "ll" + "l" * len(data.models))
     lines += ["</details>", ""]
     return lines
@@ -359,7 +359,7 @@ def _test_sets(data: ReportData) -> list[str]:
     for s, first in enumerate(data.models[0].test_sets):
         for m in data.models:
             entry = m.test_sets[s]
-            rows.append([md_escape(first["name"]), display_name(m.name),
+            rows.append([_md(first["name"]), display_name(m.name),
                          "accuracy" if first["kind"] == "analogies" else "rho", f"{first['total']:,}",
                          fmt(entry["vocab"]["coverage"], 3), _cell(entry["vocab"]),
                          fmt(entry["chars"]["coverage"], 3) if entry["chars"] else "–", _cell(entry["chars"])])
@@ -370,7 +370,7 @@ def _test_sets(data: ReportData) -> list[str]:
         if first["kind"] != "analogies":
             continue
         for c, section in enumerate(first["vocab"]["sections"]):
-            row = [f"{md_escape(first['name'])}: {md_escape(section['section'])}", f"{section['questions']:,}"]
+            row = [f"{_md(first['name'])}: {_md(section['section'])}", f"{section['questions']:,}"]
             for m in data.models:
                 entry = m.test_sets[s]
                 row += [_cell(entry["vocab"]["sections"][c]),
@@ -382,7 +382,7 @@ def _test_sets(data: ReportData) -> list[str]:
             header += [display_name(m.name), f"{display_name(m.name)} with characters"]
         lines += ['<details markdown="1"><summary>Accuracy per category (covered questions)</summary>', ""]
         lines += table(header, rows) + ["</details>", ""]
-    paths = ", ".join(md_escape(t["path"]) for t in data.models[0].test_sets)
+    paths = ", ".join(_md(t["path"]) for t in data.models[0].test_sets)
     return lines + [f"Files: {paths} (sources and licences in their folder's README).", ""]
 
 
