@@ -62,6 +62,7 @@ def test_test_config_builds_both_models_and_the_report(workdir, repo_root):
     for model in ("cbow", "skipgram"):
         kv = KeyedVectors.load_word2vec_format(workdir / "results" / f"{model}.vec")
         assert kv.vector_size == test_config["train"]["vector_size"]
+        assert kv.chars is not None and len(kv.chars) > 100 and kv.is_composed("猴大圣")  # never in the chapter
     assert "CBOW" in report and "skip-gram" in report.lower()
     for query in test_config["eval"]["queries"]:
         assert query in report
@@ -81,7 +82,8 @@ def test_changing_a_training_setting_retrains_without_redoing_pairs(workdir, rep
     assert planned_rules(workdir, repo_root, train={"epochs": 3}) == {"train", "evaluate"}
     assert planned_rules(workdir, repo_root, train={"skipgram": {"negative": 3}}) == {"train", "evaluate"}
     # Characters come from results/chars.tsv, which the vocab rule writes whatever `chars` says.
-    assert planned_rules(workdir, repo_root, train={"chars": "cwe", "min_char_count": 2}) == {"train", "evaluate"}
+    assert planned_rules(workdir, repo_root, train={"chars": "none"}) == {"train", "evaluate"}
+    assert planned_rules(workdir, repo_root, train={"min_char_count": 3}) == {"train", "evaluate"}
 
 
 def test_changing_an_evaluation_setting_only_rebuilds_the_report(workdir, repo_root, shipped_test_config):
