@@ -1,8 +1,8 @@
 # Shared by all rule files - config validation (before any job runs) and the helpers the rules call.
 # Functions only: Snakemake's linter wants rules and functions in separate files.
 
-import glob
 import json
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -30,6 +30,12 @@ def check_config(config: dict, schema_path: Path) -> None:
         )
 
 
+if "shards" in config.get("segment") or {}:
+    raise WorkflowError(
+        "config key segment.shards was replaced by segment.shard_mb (MB of text per shard; each file is cut "
+        "into its own shards): remove segment.shards, and set segment.shard_mb to about the corpus's size "
+        "divided by the number of jobs you want"
+    )
 check_config(config, CONFIG_SCHEMA)
 validate(config, schema=str(CONFIG_SCHEMA))  # fills in the schema defaults
 
@@ -84,27 +90,39 @@ def check_train_combinations() -> None:
 check_train_combinations()
 
 
-def corpus_files() -> list[str]:
-    """The files of config key `corpus`: a file, a folder (its files, sorted, hidden ones skipped) or
-    a glob pattern (sorted matches)."""
-    spec = config["corpus"]
-    path = Path(spec)
-    if any(ch in spec for ch in "*?["):
-        found = sorted(p for p in glob.glob(spec, recursive=True) if Path(p).is_file())
-        if not found:
-            raise WorkflowError(f"config key `corpus`: the pattern {spec!r} matches no file")
-        return found
-    if path.is_dir():
-        found = sorted(
-            str(p) for p in path.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        if not found:
-            raise WorkflowError(f"config key `corpus`: the folder {spec!r} holds no files")
-        return found
-    return [spec]
+def plan_corpus_shards() -> dict:
+    """The corpus's shards by name, in token-stream order, from the library's own planner (so the
+    workflow and `w2v segment` agree): each file's own pieces, small files in hashed buckets."""
+    try:
+        from w2v.errors import UserError
+        from w2v.text.corpus import plan_corpus
+    except ImportError:  # snakemake outside the project's environment: the library from this checkout
+        sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+        from w2v.errors import UserError
+        from w2v.text.corpus import plan_corpus
+    try:
+        shards = plan_corpus([config["corpus"]], config["segment"]["shard_mb"], cache=TEXT_SIZES)
+    except UserError as exc:
+        raise WorkflowError(str(exc)) from None
+    return {shard.name: shard for shard in shards}
+
+
+TEXT_SIZES = "results/.corpus-text-sizes.json"  # compressed files' text sizes, measured once
+SHARDS = plan_corpus_shards()
 
 
 def shard_ids() -> list[str]:
-    """Shard names, zero-padded so that file listings sort in corpus order."""
-    return [f"{i:04d}" for i in range(config["segment"]["shards"])]
+    """Shard names in token-stream order (the order the vocab and pairs stages number positions in)."""
+    return list(SHARDS)
+
+
+def shard_files(wildcards) -> list[str]:
+    return SHARDS[wildcards.shard].paths()
+
+
+def shard_spec(wildcards) -> str:
+    return SHARDS[wildcards.shard].spec()
+
+
+def shard_index(wildcards) -> int:
+    return shard_ids().index(wildcards.shard)
