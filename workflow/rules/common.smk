@@ -30,7 +30,7 @@ def check_config(config: dict, schema_path: Path) -> None:
         )
 
 
-if "shards" in config.get("segment") or {}:
+if "shards" in (config.get("segment") or {}):
     raise WorkflowError(
         "config key segment.shards was replaced by segment.shard_mb (MB of text per shard; each file is cut "
         "into its own shards): remove segment.shards, and set segment.shard_mb to about the corpus's size "
