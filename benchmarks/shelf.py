@@ -40,9 +40,10 @@ def write_book(path: Path, index: int, kb: int) -> int:
     shifted by the book's index. Returns its size in bytes."""
     lines = NOVEL.read_text(encoding="utf-8").splitlines(keepends=True)
     start = (index * 97) % len(lines)
+    table = shift_table(index + 1)
     out, size = [], 0
     for line in (lines[start:] + lines[:start]):
-        out.append(line.translate(shift_table(index + 1)))
+        out.append(line.translate(table))
         size += len(out[-1].encode("utf-8"))
         if size >= kb * 1000:
             break
