@@ -255,6 +255,7 @@ def test_missing_user_dict(bad_workdir):
         ({"vocab": {"min_count": 0}}, "config key vocab.min_count: 0 is less than the minimum of 1"),
         ({"pairs": {"window": 500}}, "config key pairs.window: 500 is greater than the maximum of 50"),
         ({"segment": {"hmm": "yes"}}, "config key segment.hmm: 'yes' is not of type 'boolean'"),
+        ({"segment": {"shards": 2}}, "config key segment.shards was replaced by segment.shard_mb"),
         ({"clean": {"punctuation": True}}, "config key clean: Additional properties are not allowed ('punctuation'"),
         # keys fine one by one, wrong together: caught before the text stages, not when training starts
         ({"train": {"skipgram": {"alpha": 0.05, "min_alpha": 0.1}}},
