@@ -205,7 +205,7 @@ def prepare_tokens(args: argparse.Namespace, config: dict, tmp: Path) -> Path:
 def segment_corpus(corpus: Path, args: argparse.Namespace, config: dict, tmp: Path) -> Path:
     """Segment and clean `corpus` as the workflow's segment and clean rules do (one shard: same tokens)."""
     from w2v.text.clean import CleanOptions, clean_files  # noqa: PLC0415
-    from w2v.text.corpus import ShardReader, corpus_files  # noqa: PLC0415
+    from w2v.text.corpus import ShardReader, corpus_files, even_ranges  # noqa: PLC0415
     from w2v.text.segment import make_tokenizer, write_segmented  # noqa: PLC0415
     from w2v.text.userdict import read_user_dict  # noqa: PLC0415
 
@@ -217,7 +217,7 @@ def segment_corpus(corpus: Path, args: argparse.Namespace, config: dict, tmp: Pa
     encoding = args.encoding or config.get("encoding", "utf-8")
     tokenizer = make_tokenizer(tmp / "jieba.cache", read_user_dict(user_dict) if user_dict else [])
     segmented, tokens = tmp / "segmented.txt", tmp / "tokens.txt"
-    reader = ShardReader(corpus_files([corpus]), 1, 0, encoding)
+    reader = ShardReader(even_ranges(corpus_files([corpus]), 1, 0), encoding)
     write_segmented(tokenizer, reader, segmented, hmm=bool(segment.get("hmm", True)))
     clean = config.get("clean") or {}
     clean_files([segmented], tokens, CleanOptions(digits=bool(clean.get("digits", False)),

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -78,7 +77,7 @@ def make_corpus(path: Path, tokens: float, variant: str) -> int:
     return copies
 
 
-def prepare_workdir(root: Path, corpus: Path, shards: int) -> None:
+def prepare_workdir(root: Path, corpus: Path, shard_mb: float) -> None:
     """The repository's workflow in `root`, configured for `corpus`, one CBOW epoch."""
     if root.exists():
         shutil.rmtree(root)
@@ -89,7 +88,7 @@ def prepare_workdir(root: Path, corpus: Path, shards: int) -> None:
     (root / "data").mkdir()
     shutil.copytree(REPO / "data" / "eval", root / "data" / "eval")
     shutil.copy(REPO / "data" / "userdict.txt", root / "data" / "userdict.txt")
-    overrides = {"corpus": str(corpus), "segment": {"shards": shards}, "train": {"epochs": 1, "device": "cpu"}}
+    overrides = {"corpus": str(corpus), "segment": {"shard_mb": shard_mb}, "train": {"epochs": 1, "device": "cpu"}}
     (root / "config" / "scale.yaml").write_text(yaml.safe_dump(overrides), encoding="utf-8")
 
 
@@ -121,9 +120,10 @@ def run_one(tokens: float, args: argparse.Namespace) -> dict:
     corpus = work / "corpora" / f"{args.variant}-{tokens:.0e}.txt"
     copies = make_corpus(corpus, tokens, args.variant)
     mb = corpus.stat().st_size / 1e6
-    shards = max(args.cores, math.ceil(mb / args.shard_mb))
+    shard_mb = min(args.shard_mb, mb / args.cores)  # a shard per core at least
+    shards = max(1, round(mb / shard_mb))
     root = work / f"run-{args.variant}-{tokens:.0e}"
-    prepare_workdir(root, corpus.resolve(), shards)
+    prepare_workdir(root, corpus.resolve(), shard_mb)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "results/cbow.vec",
            "--configfile", "config/scale.yaml", "--quiet", "rules"]

@@ -51,7 +51,7 @@ def make_workdir(root: Path, repo: Path, corpus: bytes, cache: Path | None = Non
     (root / "data" / "raw" / "tiny.txt").write_bytes(corpus)
     config = with_defaults(yaml.safe_load((repo / "config" / "config.yaml").read_text(encoding="utf-8")))
     config["corpus"] = "data/raw/tiny.txt"
-    config["segment"]["shards"] = 2
+    config["segment"]["shard_mb"] = 0.005  # the 10 KB tiny corpus in two shards
     config["vocab"]["min_count"] = 2
     write_config(root, config, **sections)
     return root

@@ -12,14 +12,14 @@ import pytest
 
 from w2v.errors import UserError
 from w2v.text import corpus
-from w2v.text.corpus import ShardReader, corpus_files
+from w2v.text.corpus import ShardReader, corpus_files, even_ranges
 
 TEXT = "第一回 灵根育孕\n\n悟空道：“师父！”\n猪八戒笑了。\n"
 
 
 def read(paths, shards=1, encoding="utf-8") -> list[list[str]]:
     files = corpus_files(paths if isinstance(paths, list) else [paths])
-    return [list(ShardReader(files, shards, k, encoding)) for k in range(shards)]
+    return [list(ShardReader(even_ranges(files, shards, k), encoding)) for k in range(shards)]
 
 
 def test_utf8_bom_and_crlf_read_like_plain_utf8(tmp_path):
@@ -161,3 +161,79 @@ def test_a_folder_reads_its_files_in_name_order_across_shards(tmp_path):
     expected = [line for name in sorted(books) for line in books[name].split("\n")[:-1]]
     for shards in (1, 2, 5):
         assert [line for part in read(shelf, shards) for line in part] == expected
+
+
+# --- shard edges: a cut that falls exactly on a line start -------------------------------------
+
+
+def _write(path, data: bytes, suffix: str):
+    openers = {"": open, ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+    with openers[suffix](path, "wb") as handle:
+        handle.write(data)
+    return path
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz"])
+def test_a_cut_on_a_line_start_gives_that_line_to_the_later_shard_only(tmp_path, suffix):
+    """Lines of 64 bytes start at every multiple of 64 (so at 8,192, a decompressor's block size):
+    two ranges meeting there must hand out each line once, the line at the cut to the second."""
+    lines = [f"{i:05d}" + "x" * 58 for i in range(300)]
+    data = "".join(line + "\n" for line in lines).encode("ascii")
+    path = _write(tmp_path / f"lines.txt{suffix}", data, suffix)
+    f = corpus_files([path])[0].measured()
+    assert f.text_size == len(data)
+    for cut in (64, 8192, 64 * 200, 64 * 137 + 1, 64 * 137 - 1):
+        first = list(ShardReader([corpus.TextRange(f, 0, cut)]))
+        second = list(ShardReader([corpus.TextRange(f, cut, f.text_size)]))
+        assert first + second == lines, (suffix, cut)
+        if cut % 64 == 0:
+            assert second[0] == lines[cut // 64], (suffix, cut)
+
+
+# --- shards that belong to files ---------------------------------------------------------------
+
+
+def _shelf(tmp_path, books: dict[str, bytes]):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir(exist_ok=True)
+    for name, data in books.items():
+        (shelf / name).write_bytes(data)
+    return shelf
+
+
+def _plan(shelf, shard_bytes):
+    return {s.name: s.spec() for s in corpus.plan_shards(corpus_files([shelf]), shard_bytes)}
+
+
+def test_adding_removing_or_changing_a_file_moves_no_other_shard(tmp_path):
+    books = {f"{name}.txt": novel(40, seed).encode("utf-8") for seed, name in enumerate("abcdef")}
+    books["tiny1.txt"], books["tiny2.txt"] = b"short\n", b"shorter\n"
+    shelf = _shelf(tmp_path, books)
+    size = len(books["a.txt"])
+    before = _plan(shelf, size // 2)
+    assert sum(1 for name in before if name.startswith("a_txt-")) == 2  # a file's own pieces, named after it
+    assert sum(1 for name in before if name.startswith("small-")) <= 2  # small files share hashed buckets
+    _shelf(tmp_path, {"new.txt": novel(40, 9).encode("utf-8")})
+    added = _plan(shelf, size // 2)
+    assert {k: v for k, v in added.items() if "new.txt" not in v} == before
+    (shelf / "c.txt").unlink()
+    removed = _plan(shelf, size // 2)
+    assert {k: v for k, v in removed.items() if "new.txt" not in v} == {k: v for k, v in before.items() if "c.txt" not in v}
+    (shelf / "d.txt").write_bytes(books["d.txt"] + novel(5, 11).encode("utf-8"))
+    changed = _plan(shelf, size // 2)
+    assert {k for k in changed if changed[k] != removed.get(k)} == {k for k in changed if "d.txt" in changed[k]}
+
+
+def test_shards_follow_the_text_compressed_or_not(tmp_path):
+    """A gzipped novel and a plain one of the same text get the same number of shards."""
+    text = novel(300, seed=5).encode("utf-8")
+    shelf = _shelf(tmp_path, {"plain.txt": text, "packed.txt.gz": gzip.compress(text)})
+    cache = tmp_path / "sizes.json"
+    shards = corpus.plan_corpus([shelf], len(text) / 4e6, cache=cache)
+    assert sum("plain_txt" in s.name for s in shards) == sum("packed_txt_gz" in s.name for s in shards) == 4
+    assert str(shelf / "packed.txt.gz") in cache.read_text(encoding="utf-8")  # measured once, kept
+    for s in shards:
+        lines = list(ShardReader(list(s.ranges)))
+        assert abs(sum(len(line.encode()) + 1 for line in lines) - len(text) / 4) < len(text) / 10, s.name
+    read_back = [line for s in shards for line in ShardReader(list(corpus.ranges_from_spec(s.spec())))]
+    assert read_back == 2 * text.decode("utf-8").split("\n")[:-1]

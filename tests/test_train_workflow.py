@@ -28,7 +28,7 @@ def set_train(root: Path, **train_settings) -> None:
 def workdir(tmp_path_factory, repo_root, test_data) -> Path:
     """A workflow folder whose text stages and CBOW training have run once."""
     corpus = (test_data / "tiny_corpus.txt").read_bytes()
-    root = make_workdir(tmp_path_factory.mktemp("train_workflow") / "w", repo_root, corpus, segment={"shards": 1},
+    root = make_workdir(tmp_path_factory.mktemp("train_workflow") / "w", repo_root, corpus, segment={"shard_mb": 4},
                         train=TRAIN)
     done = snakemake(root, "results/cbow.vec", "results/skipgram.vec")
     assert done.returncode == 0, done.output

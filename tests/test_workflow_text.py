@@ -8,6 +8,8 @@ outputs, so these tests do not depend on the training and evaluation rules.
 from __future__ import annotations
 
 import copy
+import gzip
+import hashlib
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -24,7 +26,8 @@ from w2v.vocab import load_vocab
 pytestmark = pytest.mark.slow
 
 TARGET = "text"
-SHARDS = ("0000", "0001")
+TINY = f"tiny_txt-{hashlib.sha1(b'data/raw/tiny.txt').hexdigest()[:8]}"  # shards are named after their file
+SHARDS = (f"{TINY}-0000", f"{TINY}-0001")
 STAGE_OUTPUTS = {
     "segment": [f"results/segmented/shard-{s}.txt" for s in SHARDS],
     "clean": [f"results/{d}/shard-{s}.{e}" for d, e in (("tokens", "txt"), ("counts", "parquet")) for s in SHARDS],
@@ -65,8 +68,8 @@ def test_text_stages_write_the_contract_files(workdir):
     assert meta["n_tokens"] == int(vocab.counts.sum())
     for rule in ("jieba_cache", "segment", "clean", "vocab", "pairs"):
         assert list((workdir / "results" / "logs" / rule).glob("*.log")), rule
-    segment_log = (workdir / "results" / "logs" / "segment" / "shard-0000.log").read_text(encoding="utf-8")
-    assert "INFO w2v.commands.segment: shard 0/2" in segment_log
+    segment_log = (workdir / "results" / "logs" / "segment" / f"shard-{SHARDS[0]}.log").read_text(encoding="utf-8")
+    assert "INFO w2v.commands.segment: shard: " in segment_log
     assert "Building prefix dict" not in segment_log and "Loading model" not in segment_log  # jieba kept quiet
     benchmarks = sorted(p.relative_to(workdir / "results" / "benchmarks").as_posix()
                         for p in (workdir / "results" / "benchmarks").rglob("*.tsv"))
@@ -75,8 +78,8 @@ def test_text_stages_write_the_contract_files(workdir):
                                                     ("pairs", "skipgram-part"), ("segment", "shard"))
         for s in SHARDS
     ])
-    lines = (workdir / "results" / "segmented" / "shard-0000.txt").read_text(encoding="utf-8").splitlines()
-    lines += (workdir / "results" / "segmented" / "shard-0001.txt").read_text(encoding="utf-8").splitlines()
+    lines = (workdir / "results" / "segmented" / f"shard-{SHARDS[0]}.txt").read_text(encoding="utf-8").splitlines()
+    lines += (workdir / "results" / "segmented" / f"shard-{SHARDS[1]}.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len((workdir / "data" / "raw" / "tiny.txt").read_text(encoding="utf-8").splitlines())
     assert "美猴王" in lines[-1].split() or any("美猴王" in line.split() for line in lines)
 
@@ -157,18 +160,19 @@ def test_changing_the_shard_count_reruns_everything_and_gives_the_same_data(work
     shutil.copytree(workdir, root)  # with .snakemake: its metadata is what notices changed params
     before_vocab = (root / "results" / "vocab.tsv").read_bytes()
     before_pairs = {m: _pairs_multiset(root / "results" / "pairs" / m) for m in ("cbow", "skipgram")}
-    write_config(root, read_config(root), segment={"shards": 3})
+    write_config(root, read_config(root), segment={"shard_mb": 0.0034})
     result = snakemake(root)
     assert result.returncode == 0, result.output
     for rule in ("segment", "clean", "vocab", "pairs"):
         assert f"rule {rule}:" in result.output or f"localrule {rule}:" in result.output, rule
-    assert (root / "results" / "segmented" / "shard-0002.txt").is_file()
+    three = [f"{TINY}-{k:04d}" for k in range(3)]
+    assert (root / "results" / "segmented" / f"shard-{three[2]}.txt").is_file()
     # Sharding changes the files, not the data: same vocabulary, same multiset of pairs (positions included)
     assert (root / "results" / "vocab.tsv").read_bytes() == before_vocab
-    meta, parts = read_dataset_metadata([root / "results" / "pairs" / "cbow" / f"part-{s}.parquet" for s in ("0000", "0001", "0002")])
+    meta, parts = read_dataset_metadata([root / "results" / "pairs" / "cbow" / f"part-{s}.parquet" for s in three])
     assert meta["parts"] == 3
     for model in ("cbow", "skipgram"):
-        files = [root / "results" / "pairs" / model / f"part-{s}.parquet" for s in ("0000", "0001", "0002")]
+        files = [root / "results" / "pairs" / model / f"part-{s}.parquet" for s in three]
         stale = root / "results" / "pairs" / model / "stale"
         stale.mkdir()
         for f in files:
@@ -186,7 +190,7 @@ def bad_workdir(tmp_path, repo_root, test_data, workdir):
     def make(corpus: bytes | None = None, **sections) -> Path:
         if corpus is None:
             corpus = (test_data / "tiny_corpus.txt").read_bytes()
-        sections["segment"] = {"shards": 1, **sections.get("segment", {})}
+        sections["segment"] = {"shard_mb": 4, **sections.get("segment", {})}
         return make_workdir(tmp_path / "w", repo_root, corpus, workdir / "results" / "jieba" / "jieba.cache", **sections)
 
     return make
@@ -229,7 +233,7 @@ def test_vocabulary_emptied_by_min_count(bad_workdir):
     result = snakemake(root)
     assert result.returncode != 0
     assert "lower config key `vocab.min_count`" in result.output
-    assert (root / "results" / "counts" / "shard-0000.parquet").is_file()
+    assert len(list((root / "results" / "counts").glob("shard-small-*.parquet"))) == 1
     assert not (root / "results" / "vocab.tsv").exists()
     assert not (root / "results" / "pairs").exists() or not list((root / "results" / "pairs").iterdir())
 
@@ -257,6 +261,7 @@ def test_missing_user_dict(bad_workdir):
         ({"vocab": {"min_count": 0}}, "config key vocab.min_count: 0 is less than the minimum of 1"),
         ({"pairs": {"window": 500}}, "config key pairs.window: 500 is greater than the maximum of 50"),
         ({"segment": {"hmm": "yes"}}, "config key segment.hmm: 'yes' is not of type 'boolean'"),
+        ({"segment": {"shards": 2}}, "config key segment.shards was replaced by segment.shard_mb"),
         ({"clean": {"punctuation": True}}, "config key clean.punctuation: unknown key; known keys here: digits, latin"),
         ({"vocab": {"min_cout": 2}}, "config key vocab.min_cout: unknown key; did you mean vocab.min_count?"),
         ({"train": {"skipgram": {"epoch": 2}}}, "config key train.skipgram.epoch: unknown key; did you mean train.skipgram.epochs?"),
@@ -304,3 +309,95 @@ def test_nested_keys_on_the_command_line_reach_the_rules(tmp_path, repo_root, te
     assert "--min-count 1 " in result.output  # an integer: the schema took it, the rule got it
     skipgram = next(line for line in result.output.splitlines() if "--model skipgram" in line)
     assert '"alpha": 0.1,' in skipgram and '"optimizer": "adagrad"' in skipgram  # merged into the file's section
+
+
+# --- a corpus that grows: shards belong to files ------------------------------------------------
+
+
+def planned_jobs(result) -> dict[str, int]:
+    """The dry run's job counts by rule (its "Job stats" table)."""
+    assert result.returncode == 0, result.output
+    if "Nothing to be done" in result.output:
+        return {}
+    table = result.output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    rows = (line.split() for line in table.splitlines())
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
+
+
+@pytest.fixture(scope="module")
+def shelf(tmp_path_factory, repo_root, test_data) -> Path:
+    """A built folder corpus of three books (one gzipped), each about one shard of text."""
+    lines = (test_data / "tiny_corpus.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    third = len(lines) // 3
+    root = make_workdir(tmp_path_factory.mktemp("shelf") / "w", repo_root, b"", segment={"shard_mb": 0.004})
+    write_config(root, read_config(root), corpus="data/raw/shelf")
+    (root / "data" / "raw" / "tiny.txt").unlink()
+    books = root / "data" / "raw" / "shelf"
+    books.mkdir()
+    (books / "a.txt").write_text("".join(lines[:third]), encoding="utf-8")
+    (books / "b.txt.gz").write_bytes(gzip.compress("".join(lines[third:2 * third]).encode("utf-8")))
+    (books / "c.txt").write_text("".join(lines[2 * third:]), encoding="utf-8")
+    result = snakemake(root)
+    assert result.returncode == 0, result.output
+    return root
+
+
+def _copy(shelf: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "w"
+    shutil.copytree(shelf, root)  # keeps mtimes and .snakemake's records
+    return root
+
+
+def test_a_built_shelf_has_one_shard_per_book(shelf):
+    names = sorted(p.name for p in (shelf / "results" / "segmented").iterdir())
+    assert [name.split("-")[1] for name in names] == ["a_txt", "b_txt_gz", "c_txt"]
+    assert "Nothing to be done" in snakemake(shelf, "--dry-run").output
+
+
+def test_adding_a_book_plans_segmentation_and_cleaning_for_its_shards_only(shelf, tmp_path, test_data):
+    root = _copy(shelf, tmp_path)
+    (root / "data" / "raw" / "shelf" / "d.txt").write_bytes((test_data / "tiny_corpus.txt").read_text(encoding="utf-8")[:1200].encode("utf-8"))
+    result = snakemake(root, "--dry-run")
+    jobs = planned_jobs(result)
+    assert jobs["segment"] == jobs["clean"] == 1 and jobs["vocab"] == 1 and jobs["pairs"] == 2 * 4, jobs
+    assert "segmented/shard-d_txt-" in result.output and "segmented/shard-a_txt-" not in result.output
+
+
+def test_removing_a_book_plans_no_segmentation(shelf, tmp_path):
+    root = _copy(shelf, tmp_path)
+    (root / "data" / "raw" / "shelf" / "b.txt.gz").unlink()
+    jobs = planned_jobs(snakemake(root, "--dry-run"))
+    assert "segment" not in jobs and "clean" not in jobs and jobs["vocab"] == 1, jobs
+
+
+def test_changing_a_book_plans_its_own_shards(shelf, tmp_path):
+    root = _copy(shelf, tmp_path)
+    book = root / "data" / "raw" / "shelf" / "c.txt"
+    book.write_text(book.read_text(encoding="utf-8") + "师父又念紧箍咒。\n", encoding="utf-8")
+    result = snakemake(root, "--dry-run")
+    jobs = planned_jobs(result)
+    assert jobs["segment"] == jobs["clean"] == 1, jobs
+    assert "segmented/shard-c_txt-" in result.output and "segmented/shard-a_txt-" not in result.output
+
+
+def test_any_layout_of_a_shelf_gives_the_same_vocabulary_and_pairs(shelf, tmp_path):
+    """Books in their own shards, or all small and bucketed: the same words and the same pairs
+    (positions aside: they number the stream, whose order across books follows the shards)."""
+    root = _copy(shelf, tmp_path)
+    write_config(root, read_config(root), segment={"shard_mb": 100})
+    shutil.rmtree(root / "results" / "pairs")  # the old layout's parts would stay beside the new ones
+    result = snakemake(root)
+    assert result.returncode == 0, result.output
+    assert (root / "results" / "vocab.tsv").read_bytes() == (shelf / "results" / "vocab.tsv").read_bytes()
+    for model in ("cbow", "skipgram"):
+        files = read_dataset_metadata(root / "results" / "pairs" / model)[1]
+        assert all(f.name.startswith("part-small-") for f in files)  # every book now in a bucket
+        parts = [pq.read_table(f).drop(["position"]) for f in files]
+        before = [pq.read_table(p).drop(["position"])
+                  for p in read_dataset_metadata(shelf / "results" / "pairs" / model)[1]]
+        assert _rows(parts) == _rows(before), model
+
+
+def _rows(tables) -> Counter:
+    return Counter(tuple(tuple(x) if isinstance(x, list) else x for x in row)
+                   for t in tables for row in zip(*t.to_pydict().values()))

@@ -2,7 +2,6 @@
 # Functions only: Snakemake's linter wants rules and functions in separate files.
 
 import difflib
-import glob
 import json
 import logging
 import sys
@@ -92,6 +91,12 @@ def check_config(config: dict, schema_path: Path) -> None:
              f"its type, bounds and default):\n{lines}")
 
 
+if "shards" in (config.get("segment") or {}):
+    stop(
+        "config key segment.shards was replaced by segment.shard_mb (MB of text per shard; each file is cut "
+        "into its own shards): remove segment.shards, and set segment.shard_mb to about the corpus's size "
+        "divided by the number of jobs you want"
+    )
 check_config(config, CONFIG_SCHEMA)
 validate(config, schema=str(CONFIG_SCHEMA))  # fills in the schema defaults
 
@@ -170,41 +175,44 @@ def check_named_files() -> None:
 check_named_files()
 
 
-def corpus_files() -> list[str]:
-    """The files of config key `corpus` (see `find_corpus_files`); stops before any job when they
-    hold no bytes at all, since every shard job would otherwise fail with the same message."""
-    found = find_corpus_files()
-    sizes = [Path(f).stat().st_size for f in found if Path(f).is_file()]
-    if len(sizes) == len(found) and not any(sizes):
-        stop(f"corpus file {found[0]} is empty (no text); config key `corpus` must name the raw text"
-             if len(found) == 1 else f"config key `corpus`: the files of {config['corpus']!r} are all empty")
-    return found
+def plan_corpus_shards() -> dict:
+    """The corpus's shards by name, in token-stream order, from the library's own planner (so the
+    workflow and `w2v segment` agree): each file's own pieces, small files in hashed buckets."""
+    try:
+        from w2v.errors import UserError
+        from w2v.text.corpus import plan_corpus
+    except ImportError:  # snakemake outside the project's environment: the library from this checkout
+        sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+        from w2v.errors import UserError
+        from w2v.text.corpus import plan_corpus
+    try:
+        shards = plan_corpus([config["corpus"]], config["segment"]["shard_mb"], cache=TEXT_SIZES)
+    except UserError as exc:
+        stop(str(exc))
+    if not any(Path(f).stat().st_size for shard in shards for f in shard.paths()):
+        stop(f"config key `corpus`: {config['corpus']!r} holds no text (its files are empty)")
+    return {shard.name: shard for shard in shards}
 
 
-def find_corpus_files() -> list[str]:
-    """The files of config key `corpus`: a file, a folder (its files, sorted, hidden ones skipped) or
-    a glob pattern (sorted matches)."""
-    spec = config["corpus"]
-    path = Path(spec)
-    if any(ch in spec for ch in "*?["):
-        found = sorted(p for p in glob.glob(spec, recursive=True) if Path(p).is_file())
-        if not found:
-            stop(f"config key `corpus`: the pattern {spec!r} matches no file")
-        return found
-    if path.is_dir():
-        found = sorted(
-            str(p) for p in path.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        if not found:
-            stop(f"config key `corpus`: the folder {spec!r} holds no files")
-        return found
-    return [spec]
+TEXT_SIZES = "results/.corpus-text-sizes.json"  # compressed files' text sizes, measured once
+SHARDS = plan_corpus_shards()
 
 
 def shard_ids() -> list[str]:
-    """Shard names, zero-padded so that file listings sort in corpus order."""
-    return [f"{i:04d}" for i in range(config["segment"]["shards"])]
+    """Shard names in token-stream order (the order the vocab and pairs stages number positions in)."""
+    return list(SHARDS)
+
+
+def shard_files(wildcards) -> list[str]:
+    return SHARDS[wildcards.shard].paths()
+
+
+def shard_spec(wildcards) -> str:
+    return SHARDS[wildcards.shard].spec()
+
+
+def shard_index(wildcards) -> int:
+    return shard_ids().index(wildcards.shard)
 
 
 def summarise_failures(snakemake_logs) -> None:

@@ -1,13 +1,15 @@
 # Text stages, one job per shard for every stage whose work grows with the corpus:
-#   corpus byte range -> segmented shard -> clean shard + its counts      (a job each per shard)
+#   a file's text range(s) -> segmented shard -> clean shard + its counts  (a job each per shard)
 #   all shards' counts -> vocab.tsv + corpus.json                        (the one gather: vocabulary-sized)
 #   clean shard + vocab -> pairs part of a model                         (a job per shard and model)
+# Shards belong to files (common.smk, `SHARDS`): adding or changing a file reruns only its shards'
+# segmentation and cleaning, then the vocabulary and everything after it.
 # Every command writes its log lines both to results/logs/ and to the console (tee), so an error
 # message reaches the user without opening the log.
 
 
 wildcard_constraints:
-    shard=r"\d{4}",
+    shard=r"[^/]+",
 
 
 rule text:
@@ -32,17 +34,18 @@ rule jieba_cache:
 
 
 rule segment:
-    """Segment one byte range of the corpus (cut at line starts); the job reads only its range."""
+    """Segment one shard: text ranges of its file(s), cut at line starts; the job reads only those."""
     input:
-        corpus=corpus_files(),
+        corpus=shard_files,
         user_dict=[config["segment"]["user_dict"]] if config["segment"]["user_dict"] else [],
         cache=rules.jieba_cache.output.cache,
     output:
         shard="results/segmented/shard-{shard}.txt",
     params:
-        settings=settings("segment", "encoding"),
+        # shard_mb is left out: a shard's ranges say all it changes, so other files' shards stay done
+        settings={k: v for k, v in settings("segment", "encoding").items() if k != "shard_mb"},
         user_dict_option="--user-dict" if config["segment"]["user_dict"] else "",
-        shard=lambda wildcards: int(wildcards.shard),
+        ranges=shard_spec,
     log:
         "results/logs/segment/shard-{shard}.log",
     benchmark:
@@ -50,9 +53,8 @@ rule segment:
     conda:
         "../envs/w2v.yaml"
     shell:
-        "w2v segment --corpus {input.corpus:q} --encoding {params.settings[encoding]:q}"
+        "w2v segment --ranges {params.ranges:q} --encoding {params.settings[encoding]:q}"
         " {params.user_dict_option} {input.user_dict:q} --hmm {params.settings[hmm]}"
-        " --shards {params.settings[shards]} --shard {params.shard}"
         " --jieba-cache {input.cache:q} --output {output.shard:q} 2>&1 | tee {log:q}"
 
 
@@ -111,7 +113,7 @@ rule pairs:
         model="cbow|skipgram",
     params:
         settings=settings("pairs", "seed"),
-        part=lambda wildcards: int(wildcards.shard),
+        part=shard_index,
     log:
         "results/logs/pairs/{model}-part-{shard}.log",
     benchmark:
