@@ -270,9 +270,9 @@ def test_missing_user_dict(bad_workdir):
         ({"train": {"skipgram": {"alpha": 0.05, "min_alpha": 0.1}}},
          ("invalid configuration for skipgram (config section train plus train.skipgram): "
           "train.min_alpha must be in [0, alpha=0.05], got 0.1")),
-        ({"train": {"batch_size": 1000}},
-         ("invalid configuration for cbow (config section train): train.batch_size (1000) must be a multiple of "
-          "train.negative_group (32)")),
+        ({"train": {"cbow": {"batch_size": 1000}}},
+         ("invalid configuration for cbow (config section train plus train.cbow): train.batch_size (1000) must be "
+          "a multiple of train.negative_group (32)")),
     ],
 )
 def test_invalid_config_names_key_and_bound_before_any_job(tmp_path, repo_root, test_data, sections, expected):
