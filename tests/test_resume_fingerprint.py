@@ -14,7 +14,7 @@ import pytest
 from w2v.config import PLACEMENT_KEYS, train_properties
 from w2v.pairs import read_dataset_metadata, write_pairs
 from w2v.train import full_settings, train
-from w2v.training.checkpoint import fingerprint
+from w2v.training.checkpoint import FORMAT, fingerprint, load_checkpoint, save_checkpoint
 from w2v.vocab import load_vocab
 
 BASE = {"vector_size": 8, "epochs": 3, "sample": 0.0, "batch_size": 64, "seed": 3, "workers": 1, "device": "cpu"}
@@ -122,3 +122,38 @@ def test_other_pairs_ignore_the_checkpoint(zipf_pairs, tmp_path):
                 tmp_path / "skipgram.parquet", window=3, seed=2, row_group_size=500)
     history = resume(zipf_pairs, tmp_path, BASE, BASE, pairs=str(tmp_path / "cbow.parquet"))
     assert [e["epoch"] for e in history["epochs"]] == [1]
+
+
+def test_fingerprint_ignores_the_order_of_the_settings(inputs):
+    reordered = dict(reversed(list(inputs["cfg"].items())))
+    assert list(reordered) != list(inputs["cfg"])
+    assert fp(inputs, settings=reordered) == fp(inputs)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, None),  # no file: nothing to say
+        (b"not a zip file", "ignoring unreadable checkpoint"),
+        ({"format": "something-else", "fingerprint": "x"}, "not a w2v training checkpoint"),
+        ({"format": FORMAT, "fingerprint": "other"}, "written for other settings"),
+    ],
+)
+def test_checkpoints_that_cannot_be_resumed_are_ignored_with_a_reason(tmp_path, caplog, content, message):
+    path = tmp_path / "ckpt.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        save_checkpoint(path, content)
+    with caplog.at_level(logging.WARNING, logger="w2v.training.checkpoint"):
+        assert load_checkpoint(path, "expected") is None
+    if message is None:
+        assert caplog.text == ""
+    else:
+        assert message in caplog.text and str(path) in caplog.text and "training from scratch" in caplog.text
+
+
+def test_a_matching_checkpoint_is_returned_whole(tmp_path):
+    save_checkpoint(tmp_path / "ckpt.npz", {"fingerprint": "abc", "epoch": 3})
+    state = load_checkpoint(tmp_path / "ckpt.npz", "abc")
+    assert state["format"] == FORMAT and state["epoch"] == 3
