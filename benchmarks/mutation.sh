@@ -16,15 +16,15 @@ root="$PWD"
 
 # module -> "source file|test files" (the tests that exercise it; slow and GPU tests are left out below)
 declare -A MODULES=(
-    [checkpoint]="src/w2v/training/checkpoint.py|tests/test_train.py tests/test_resume_fingerprint.py"
-    [sampling]="src/w2v/training/sampling.py|tests/test_train_sampling.py tests/test_train_semantics.py tests/test_train_hogwild.py"
+    [checkpoint]="src/w2v/training/checkpoint.py|tests/test_resume_fingerprint.py"
+    [sampling]="src/w2v/training/sampling.py|tests/test_train_sampling.py tests/test_train_semantics.py"
     [loop]="src/w2v/training/loop.py|tests/test_train_pipeline.py tests/test_train_semantics.py tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [batches]="src/w2v/training/batches.py|tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_hogwild.py tests/test_train_semantics.py"
     [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [optim]="src/w2v/training/optim.py|tests/test_train.py tests/test_models.py"
     [train]="src/w2v/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py"
     [models]="src/w2v/models.py|tests/test_models.py tests/test_train_outputs.py tests/test_train_semantics.py"
-    [word2vec_format]="src/w2v/word2vec_format.py|tests/test_vectors.py tests/test_export.py tests/test_neighbors.py"
+    [word2vec_format]="src/w2v/word2vec_format.py|tests/test_vectors.py tests/test_export.py"
     [vectors]="src/w2v/vectors.py|tests/test_vectors.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
     [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_sharding.py"
     [vocab]="src/w2v/vocab.py|tests/test_vocab.py tests/test_pairs.py"
