@@ -17,7 +17,7 @@ root="$PWD"
 # module -> "source file|test files" (the tests that exercise it; slow and GPU tests are left out below)
 declare -A MODULES=(
     [checkpoint]="src/w2v/training/checkpoint.py|tests/test_resume_fingerprint.py"
-    [sampling]="src/w2v/training/sampling.py|tests/test_train_sampling.py tests/test_train_semantics.py"
+    [sampling]="src/w2v/training/sampling.py|tests/test_sampling_contract.py tests/test_train_sampling.py tests/test_train_semantics.py tests/test_train_hogwild.py"
     [loop]="src/w2v/training/loop.py|tests/test_train_pipeline.py tests/test_train_semantics.py tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [batches]="src/w2v/training/batches.py|tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_hogwild.py tests/test_train_semantics.py"
     [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
