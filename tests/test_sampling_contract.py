@@ -67,3 +67,23 @@ def test_unigram_table_without_counted_words_is_an_error():
 def test_worker_seed_rejects_an_index_outside_the_workers(worker):
     with pytest.raises(ValueError, match=rf"^worker {worker} is outside 0\.\.2$"):
         sampling.worker_seed(7, worker, 3)
+
+
+def test_permutation_paths_are_permutations_chosen_by_sort():
+    n = 1000
+    numpy_path = sampling.permutation(n, 3, 1, 2)
+    sorted_path = sampling.permutation(n, 3, 1, 2, sort=True)
+    for order in (numpy_path, sorted_path):
+        np.testing.assert_array_equal(np.sort(order), np.arange(n))
+        assert not np.array_equal(order, np.arange(n))
+    np.testing.assert_array_equal(numpy_path, sampling.permutation(n, 3, 1, 2, xp=np, sort=False))  # NumPy's by default
+    assert not np.array_equal(numpy_path, sorted_path)
+    np.testing.assert_array_equal(sorted_path, sampling.permutation(n, 3, 1, 2, sort=True))  # a pure function
+    assert not np.array_equal(sorted_path, sampling.permutation(n, 3, 1, 3, sort=True))  # of the buffer index too
+
+
+def test_sorted_permutation_is_the_argsort_of_counter_keys():
+    # What a GPU computes (`sort` is the default off NumPy), reproduced on the CPU.
+    key = sampling._mix_int(sampling.stream_key(3, 1, sampling.STREAM_SHUFFLE) + 2)
+    expected = np.argsort(sampling.random_bits(np.arange(500, dtype=np.uint64), key))
+    np.testing.assert_array_equal(sampling.permutation(500, 3, 1, 2, sort=True), expected)
