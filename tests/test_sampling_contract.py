@@ -87,3 +87,14 @@ def test_sorted_permutation_is_the_argsort_of_counter_keys():
     key = sampling._mix_int(sampling.stream_key(3, 1, sampling.STREAM_SHUFFLE) + 2)
     expected = np.argsort(sampling.random_bits(np.arange(500, dtype=np.uint64), key))
     np.testing.assert_array_equal(sampling.permutation(500, 3, 1, 2, sort=True), expected)
+
+
+def test_part_order_shuffles_two_or_more_parts_per_epoch():
+    assert sampling.part_order(0, 1, 0) == [] and sampling.part_order(1, 1, 5) == [0]
+    orders = [tuple(sampling.part_order(2, 1, epoch)) for epoch in range(12)]
+    assert set(orders) == {(0, 1), (1, 0)}  # two parts are shuffled too
+    five = sampling.part_order(5, 1, 0)
+    assert sorted(five) == list(range(5)) and five == sampling.part_order(5, 1, 0)
+    # Its own stream: not the order another stream's key would give.
+    other = np.random.default_rng(sampling.stream_key(1, 0, sampling.STREAM_SHUFFLE)).permutation(50).tolist()
+    assert sampling.part_order(50, 1, 0) != other
