@@ -8,12 +8,11 @@ config happens to set. The settings are read from the shell commands of a dry ru
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from pathlib import Path
 
 import pytest
-from helpers import make_workdir, read_config, snakemake, write_config
+from helpers import make_workdir, planned_jobs, read_config, snakemake, write_config
 
 from w2v.config import check_train_settings, model_settings, train_properties
 
@@ -47,17 +46,6 @@ def job_settings(root: Path) -> dict[str, dict]:
             found[words[words.index("--model") + 1]] = json.loads(words[words.index("--settings") + 1])
     assert set(found) == set(MODELS), done.output
     return found
-
-
-def planned_jobs(root: Path) -> set[tuple[str, str]]:
-    """(rule, wildcards) of every job a dry run of both models' vectors would execute."""
-    done = snakemake(root, "-n", *TARGETS)
-    assert done.returncode == 0, done.output
-    jobs = set()
-    for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n?)*)", done.output, flags=re.M):
-        wildcards = re.search(r"^\s*wildcards: (.*)$", body, flags=re.M)
-        jobs.add((rule, wildcards.group(1).strip() if wildcards else ""))
-    return jobs
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +82,7 @@ def trained(workdir) -> Path:
     write_config(workdir, config)
     done = snakemake(workdir, *TARGETS)
     assert done.returncode == 0, done.output
-    assert planned_jobs(workdir) == set()
+    assert planned_jobs(workdir, *TARGETS) == set()
     return workdir
 
 
@@ -114,6 +102,6 @@ def test_a_config_change_reruns_exactly_the_jobs_it_touches(trained, change, rer
         config = read_config(trained)
         config["train"].update(change)
         write_config(trained, config)
-        assert planned_jobs(trained) == {("train", f"model={m}") for m in rerun}
+        assert planned_jobs(trained, *TARGETS) == {("train", f"model={m}") for m in rerun}
     finally:
         path.write_text(original, encoding="utf-8")
