@@ -24,10 +24,11 @@ def test_data() -> Path:
 
 @pytest.fixture(scope="session")
 def zipf_pairs(tmp_path_factory) -> Path:
-    """A folder with a synthetic Zipf-like corpus (600 sentences over 40 words), its vocab.tsv and
-    both pairs files (window 3, seed 1, row groups of 500): small enough to train in milliseconds."""
+    """A folder with a synthetic Zipf-like corpus (600 sentences over 40 words), its vocab.tsv,
+    chars.tsv and both pairs files (window 3, seed 1, row groups of 500): small enough to train in milliseconds."""
     import numpy as np  # noqa: PLC0415
 
+    from w2v.chars import char_table, write_char_table  # noqa: PLC0415
     from w2v.pairs import write_pairs  # noqa: PLC0415
     from w2v.vocab import load_vocab, make_vocab  # noqa: PLC0415
 
@@ -38,6 +39,7 @@ def zipf_pairs(tmp_path_factory) -> Path:
     lines = [" ".join(rng.choice(words, size=rng.integers(1, 12), p=p / p.sum())) for _ in range(600)]
     (root / "tokens.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     make_vocab(root / "tokens.txt", root / "vocab.tsv", min_count=1)
+    write_char_table(char_table(load_vocab(root / "vocab.tsv")), root / "chars.tsv")
     write_pairs(root / "tokens.txt", load_vocab(root / "vocab.tsv"), root / "cbow.parquet",
                 root / "skipgram.parquet", window=3, seed=1, row_group_size=500)
     return root

@@ -6,6 +6,7 @@ Test modules import these (never each other); fixtures live in conftest.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,3 +68,14 @@ def snakemake(root: Path, *args: str, target: str | None = None, snakefile: Path
     result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     result.output = result.stdout + result.stderr
     return result
+
+
+def planned_jobs(root: Path, *targets: str, snakefile: Path | None = None) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run (`-n`) of `targets` would execute in `root`."""
+    done = snakemake(root, "-n", *targets, snakefile=snakefile)
+    assert done.returncode == 0, done.output
+    jobs = set()
+    for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n?)*)", done.output, flags=re.M):
+        wildcards = re.search(r"^\s*wildcards: (.*)$", body, flags=re.M)
+        jobs.add((rule, wildcards.group(1).strip() if wildcards else ""))
+    return jobs

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import snakemake, write_config
+from helpers import planned_jobs, snakemake, write_config
 
 from w2v.vectors import KeyedVectors
 
@@ -84,6 +84,13 @@ def test_changing_a_training_setting_retrains_without_redoing_pairs(workdir, rep
     # Characters come from results/chars.tsv, which the vocab rule writes whatever `chars` says.
     assert planned_rules(workdir, repo_root, train={"chars": "none"}) == {"train", "evaluate"}
     assert planned_rules(workdir, repo_root, train={"min_char_count": 3}) == {"train", "evaluate"}
+
+
+def test_a_model_override_retrains_that_model_alone(workdir, repo_root, shipped_test_config):
+    # which jobs, not only which rules (tests/test_workflow_overrides.py checks every key)
+    planned_rules(workdir, repo_root, train={"skipgram": {"negative": 3}})
+    jobs = planned_jobs(workdir, "all", snakefile=repo_root / "Snakefile")
+    assert {job for job in jobs if job[0] == "train"} == {("train", "model=skipgram")}
 
 
 def test_changing_an_evaluation_setting_only_rebuilds_the_report(workdir, repo_root, shipped_test_config):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jingu
+from w2v.config import PLACEMENT_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,18 @@ def fingerprint(
     model: str, settings: dict, vocab_sha256: str, pairs_meta: dict, pairs_rows: int, chars_sha256: str | None = None,
 ) -> str:
     """A hash of what decides the trained vectors (the character table too, when words are made of
-    characters); a checkpoint with another fingerprint is ignored."""
+    characters); a checkpoint with another fingerprint is ignored.
+
+    Every train setting counts but the placement keys and the number of Hogwild workers: racing
+    workers give a different result on every run anyway, so a run moved to a machine with more or
+    fewer cores keeps its epochs; one worker (bit-identical vectors) never resumes a racing run.
+    """
+    kept = {k: v for k, v in settings.items() if k not in PLACEMENT_KEYS}
+    if "workers" in kept:
+        kept["workers"] = "hogwild" if kept["workers"] > 1 else 1
     payload = {
         "model": model,
-        "settings": {k: v for k, v in sorted(settings.items()) if k not in ("device",)},
+        "settings": kept,
         "vocab_sha256": vocab_sha256,
         "pairs": {k: pairs_meta[k] for k in sorted(pairs_meta)},
         "pairs_rows": pairs_rows,
