@@ -194,7 +194,7 @@ def test_a_history_write_that_fails_leaves_no_partial_history(inputs, tmp_path):
     with disk_full_after(max(vec, history // 2)), pytest.raises(OSError):
         train(*args, out / "v.vec", out / "h.json", device="cpu")
     assert (out / "h.json").read_text(encoding="utf-8") == "old content\n"
-    assert sorted(p.name for p in out.iterdir()) == ["h.json", "v.vec"]  # no temporary file left
+    assert sorted(p.name for p in out.iterdir()) == ["h.json", "v.chars.vec", "v.vec"]  # no temporary file left
 
 
 def test_the_limit_makes_writes_fail_part_way(tmp_path):
