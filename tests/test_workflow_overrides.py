@@ -51,7 +51,7 @@ def job_settings(root: Path) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, repo_root, test_data) -> Path:
     corpus = (test_data / "tiny_corpus.txt").read_bytes()
-    return make_workdir(tmp_path_factory.mktemp("overrides") / "w", repo_root, corpus, segment={"shards": 1},
+    return make_workdir(tmp_path_factory.mktemp("overrides") / "w", repo_root, corpus, segment={"shard_mb": 1},
                         train=TRAIN)
 
 
