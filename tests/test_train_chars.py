@@ -144,3 +144,14 @@ def test_a_composed_vector_is_exactly_the_character_mean_the_model_uses(corpus, 
     # A word never seen: the mean of its known characters' vectors (九 is none of them).
     assert kv.is_composed("甲九")
     np.testing.assert_allclose(kv["甲九"], own[len(vocab) + table.chars.index("甲")], rtol=1e-6)
+
+
+def test_gensim_reads_both_files_with_characters(corpus, tmp_path):
+    gensim_models = pytest.importorskip("gensim.models")
+    run(corpus, tmp_path, "skipgram")
+    ours = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
+    theirs = gensim_models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.vec"))
+    assert theirs.index_to_key == ours.index_to_key
+    np.testing.assert_allclose(theirs.vectors, ours.vectors, rtol=1e-6)
+    chars = gensim_models.KeyedVectors.load_word2vec_format(str(chars_path(tmp_path / "v.vec")))
+    assert chars.index_to_key == ours.chars.index_to_key
