@@ -79,3 +79,20 @@ def planned_jobs(root: Path, *targets: str, snakefile: Path | None = None) -> se
         wildcards = re.search(r"^\s*wildcards: (.*)$", body, flags=re.M)
         jobs.add((rule, wildcards.group(1).strip() if wildcards else ""))
     return jobs
+
+
+def in_forked_worker(change) -> None:
+    """Run `change()` in the forked worker of a two-process Hogwild pool (not in the parent), and
+    wait for it: what the parent sees afterwards is what the worker wrote into shared memory."""
+    from w2v.training.hogwild import WorkerPool  # noqa: PLC0415
+
+    def part(index, epoch):
+        if index == 1:
+            change()
+        return index
+
+    pool = WorkerPool(2, part)
+    try:
+        pool.run_epoch(0)
+    finally:
+        pool.close()

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import in_forked_worker
 
 from w2v.train import TrainingDiverged
 from w2v.training.batches import PairsDataset
@@ -82,17 +83,11 @@ def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
     share_training_state(net, opt)
     before = net.embed_in.data.copy()
 
-    def part(index, epoch):
-        if index == 1:  # one step in the worker: the parent must see its rows and accumulator move
-            net.embed_in.grad = jingu.RowSparse(np.array([2]), np.ones((1, 3), np.float32), (6, 3))
-            opt.step()
-        return index
+    def step():  # one step in the worker: the parent must see its rows and accumulator move
+        net.embed_in.grad = jingu.RowSparse(np.array([2]), np.ones((1, 3), np.float32), (6, 3))
+        opt.step()
 
-    pool = WorkerPool(2, part)
-    try:
-        pool.run_epoch(0)
-    finally:
-        pool.close()
+    in_forked_worker(step)
     assert opt.state[net.embed_in]["sum"][2] == 1.0 and opt.state[net.embed_in]["sum"][3] == 0.0
     assert np.all(net.embed_in.data[2] < before[2]) and np.all(net.embed_in.data[3] == before[3])
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import in_forked_worker
 
 import w2v.train
 from w2v.models import build_model
 from w2v.train import make_optimizer, train
-from w2v.training.hogwild import WorkerPool, share_training_state
+from w2v.training.hogwild import share_training_state
 from w2v.vectors import KeyedVectors
 from w2v.vocab import load_vocab
 
@@ -79,17 +80,11 @@ def test_workers_write_into_every_table_and_optimizer_array(model, loss, optimiz
     arrays += [v for state in opt.state.values() for v in state.values() if isinstance(v, np.ndarray)]
     before = [a.copy() for a in arrays]
 
-    def part(index, epoch):
-        if index == 1:  # in the forked worker only
-            for a in arrays:
-                a += 1.0
-        return index
+    def add_one():
+        for a in arrays:
+            a += 1.0
 
-    pool = WorkerPool(2, part)
-    try:
-        pool.run_epoch(0)
-    finally:
-        pool.close()
+    in_forked_worker(add_one)
     assert len(arrays) == (4 if optimizer == "adagrad" else 2)  # input and output tables (+ accumulators)
     for a, b in zip(arrays, before, strict=True):
         np.testing.assert_array_equal(a, b + 1.0)
