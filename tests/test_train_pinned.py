@@ -6,6 +6,11 @@ initialisation) fails here. The reference files hold the vectors of a small synt
 are compared with a tolerance far below what any such change moves (a change of BLAS summation
 order moves float32 results by about 1e-7, a changed draw or step by far more than 1e-4).
 
+The same cases are pinned on the device path too, run on the fake CuPy of tests/jingu/fake_cupy.py
+(`*.fake-cuda.vec`): it differs from the host path in batch order and kernel choice, so it has
+references of its own. Cases with characters (`chars: cwe`) pin the composed vectors. Recorded on
+main at 9ad7c36, before the training redesign (issue 22).
+
 To re-record after an intended change of behaviour: `W2V_REPIN=1 python -m pytest tests/test_train_pinned.py`
 and say why in the commit.
 """
@@ -13,11 +18,14 @@ and say why in the commit.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from w2v.chars import char_table, write_char_table
 from w2v.pairs import write_pairs
 from w2v.train import train
 from w2v.vectors import KeyedVectors
@@ -34,7 +42,10 @@ CASES = {
     "skipgram": ("skipgram", {"optimizer": "adagrad", "alpha": 0.25, "batch_size": 256}),
     "cbow-softmax": ("cbow", {"loss": "softmax", "cbow_mean": "exact"}),
     "skipgram-shared": ("skipgram", {"shared_negatives": 8, "negative_group": 1}),
+    "cbow-cwe": ("cbow", {"chars": "cwe", "min_char_count": 2, "optimizer": "adagrad", "alpha": 0.25}),
+    "skipgram-cwe": ("skipgram", {"chars": "cwe", "min_char_count": 2}),
 }
+DEVICES = {"cpu": "", "fake-cuda": ".fake-cuda"}
 
 
 def _corpus(root: Path) -> Path:
@@ -55,18 +66,51 @@ def corpus(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("pinned")
     tokens = _corpus(root)
     make_vocab(tokens, root / "vocab.tsv", min_count=1)
+    write_char_table(char_table(load_vocab(root / "vocab.tsv")), root / "chars.tsv")
     write_pairs(tokens, load_vocab(root / "vocab.tsv"), root / "cbow.parquet", root / "skipgram.parquet",
                 window=3, seed=2, row_group_size=700)
     return {"vocab": root / "vocab.tsv", "cbow": root / "cbow.parquet", "skipgram": root / "skipgram.parquet"}
 
 
+@pytest.fixture
+def device(request, monkeypatch) -> str:
+    """"cpu", or "cuda:0" on the fake CuPy (a NumPy stand-in that runs jingu's device code)."""
+    if request.param == "cpu":
+        return "cpu"
+    sys.path.insert(0, str(Path(__file__).parent / "jingu"))
+    import fake_cupy  # noqa: PLC0415
+
+    fake_cupy.install(monkeypatch)
+    cupy = sys.modules["cupy"]
+    monkeypatch.setattr(cupy, "cuda", types.SimpleNamespace(
+        Device=_Device, runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), compiler=cupy.cuda.compiler))
+    return "cuda:0"
+
+
+class _Device:
+    """cupy.cuda.Device stand-in usable as a context manager."""
+
+    def __init__(self, *args):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def synchronize(self):
+        pass
+
+
+@pytest.mark.parametrize("device", sorted(DEVICES), indirect=True)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_one_worker_training_gives_the_pinned_vectors(corpus, tmp_path, case):
+def test_one_worker_training_gives_the_pinned_vectors(corpus, tmp_path, case, device):
     model, overrides = CASES[case]
     history = train(model, corpus[model], corpus["vocab"], {**BASE, **overrides}, tmp_path / "v.vec",
-                    tmp_path / "h.json", device="cpu")
+                    tmp_path / "h.json", device=device)
     got = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
-    reference = PINNED / f"{case}.vec"
+    reference = PINNED / f"{case}{DEVICES['cpu' if device == 'cpu' else 'fake-cuda']}.vec"
     if os.environ.get("W2V_REPIN"):
         reference.parent.mkdir(parents=True, exist_ok=True)
         reference.write_bytes((tmp_path / "v.vec").read_bytes())
@@ -74,3 +118,5 @@ def test_one_worker_training_gives_the_pinned_vectors(corpus, tmp_path, case):
     assert got.index_to_key == want.index_to_key
     np.testing.assert_allclose(got.vectors, want.vectors, rtol=0, atol=1e-5)
     assert len(history["epochs"]) == BASE["epochs"]
+    if "cwe" in case:  # the characters' own vectors are pinned by the composed ones (each word mixes its row in)
+        assert history["config"]["chars"] == "cwe"
