@@ -227,9 +227,9 @@ def segment_corpus(corpus: Path, args: argparse.Namespace, config: dict, tmp: Pa
 
 def prepare_pairs(tokens: Path, min_count: int, window: int, seed: int, tmp: Path) -> tuple[Path, dict]:
     """Vocabulary and pairs for `tokens`, built with the pipeline's own code (timed separately)."""
-    from w2v.chars import char_table, write_char_table  # noqa: PLC0415
-    from w2v.pairs import write_pairs  # noqa: PLC0415
-    from w2v.vocab import load_vocab, make_vocab  # noqa: PLC0415
+    from w2v.data.chars import char_table, write_char_table  # noqa: PLC0415
+    from w2v.data.pairs import write_pairs  # noqa: PLC0415
+    from w2v.data.vocab import load_vocab, make_vocab  # noqa: PLC0415
 
     vocab_path = tmp / "vocab.tsv"
     vocab = make_vocab(tokens, vocab_path, min_count=min_count)
@@ -284,7 +284,7 @@ def scores(kv, args: argparse.Namespace) -> dict:
 
 def train_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: argparse.Namespace, tmp: Path):
     """Our vectors (with their chars file, when training writes one) and the training history."""
-    from w2v.train import train  # noqa: PLC0415
+    from w2v.training.train import train  # noqa: PLC0415
     from w2v.vectors import KeyedVectors  # noqa: PLC0415
 
     vec, hist = tmp / f"{model}.vec", tmp / f"{model}.history.json"

@@ -30,13 +30,13 @@ sys.path.insert(0, str(REPO / "src"))
 
 import jingu  # noqa: E402
 from w2v.config import model_settings, with_defaults  # noqa: E402
-from w2v.models import build_model  # noqa: E402
-from w2v.pairs import read_dataset_metadata  # noqa: E402
-from w2v.train import composition_for, full_settings, make_optimizer  # noqa: E402
+from w2v.training.models import build_model  # noqa: E402
+from w2v.data.pairs import read_dataset_metadata  # noqa: E402
+from w2v.training.train import composition_for, full_settings, make_optimizer  # noqa: E402
 from w2v.training import sampling  # noqa: E402
 from w2v.training.batches import PairsDataset  # noqa: E402
 from w2v.training.loop import Epochs  # noqa: E402
-from w2v.vocab import load_vocab  # noqa: E402
+from w2v.data.vocab import load_vocab  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -22,14 +22,14 @@ declare -A MODULES=(
     [batches]="src/w2v/training/batches.py|tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_hogwild.py tests/test_train_semantics.py"
     [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [optim]="src/w2v/training/optim.py|tests/test_train.py tests/test_models.py"
-    [train]="src/w2v/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py"
-    [models]="src/w2v/models.py|tests/test_models.py tests/test_train_outputs.py tests/test_train_semantics.py"
-    [word2vec_format]="src/w2v/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
-    [vectors]="src/w2v/vectors.py|tests/test_vectors.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
+    [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py"
+    [models]="src/w2v/training/models.py|tests/test_models.py tests/test_train_outputs.py tests/test_train_semantics.py"
+    [word2vec_format]="src/w2v/vectors/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
+    [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
     [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_sharding.py"
-    [vocab]="src/w2v/vocab.py|tests/test_vocab.py tests/test_pairs.py"
-    [pairs]="src/w2v/pairs.py|tests/test_pairs.py tests/test_train_pipeline.py"
-    [counts]="src/w2v/counts.py|tests/test_sharding.py tests/test_cli.py"
+    [vocab]="src/w2v/data/vocab.py|tests/test_vocab.py tests/test_pairs.py"
+    [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_train_pipeline.py"
+    [counts]="src/w2v/data/counts.py|tests/test_sharding.py tests/test_cli.py"
 )
 ORDER=(checkpoint sampling loop word2vec_format batches hogwild optim train models vectors corpus vocab pairs counts)
 

@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 import jingu  # noqa: E402
-from w2v.models import build_model  # noqa: E402
-from w2v.train import make_optimizer  # noqa: E402
+from w2v.training.models import build_model  # noqa: E402
+from w2v.training.train import make_optimizer  # noqa: E402
 from w2v.training import sampling  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def counts_of(path: str) -> np.ndarray:
-    from w2v.vocab import load_vocab  # noqa: PLC0415
+    from w2v.data.vocab import load_vocab  # noqa: PLC0415
 
     return np.asarray(load_vocab(path).counts, dtype=np.float64)
 

@@ -28,9 +28,9 @@ def zipf_pairs(tmp_path_factory) -> Path:
     chars.tsv and both pairs files (window 3, seed 1, row groups of 500): small enough to train in milliseconds."""
     import numpy as np  # noqa: PLC0415
 
-    from w2v.chars import char_table, write_char_table  # noqa: PLC0415
-    from w2v.pairs import write_pairs  # noqa: PLC0415
-    from w2v.vocab import load_vocab, make_vocab  # noqa: PLC0415
+    from w2v.data.chars import char_table, write_char_table  # noqa: PLC0415
+    from w2v.data.pairs import write_pairs  # noqa: PLC0415
+    from w2v.data.vocab import load_vocab, make_vocab  # noqa: PLC0415
 
     root = tmp_path_factory.mktemp("zipf_pairs")
     rng = np.random.default_rng(0)

@@ -18,7 +18,7 @@ import pytest
 
 from w2v.cli import main
 from w2v.errors import UserError
-from w2v.train import train, write_vectors
+from w2v.training.train import train, write_vectors
 from w2v.vectors import KeyedVectors
 
 resource = pytest.importorskip("resource")

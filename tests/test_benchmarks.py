@@ -149,7 +149,7 @@ def test_held_out_names_are_a_third_of_each_group_and_leave_every_side(zipf_pair
     prepared = bench.prepare_held_out(zipf_pairs / "tokens.txt", str(aliases), 1, 1, 3, tmp_path / "oov")
     gone = set(prepared["held"])
     assert len(gone) == 2 and not gone & set(prepared["tokens"].read_text(encoding="utf-8").split())
-    from w2v.vocab import load_vocab
+    from w2v.data.vocab import load_vocab
 
     vocab = set(load_vocab(prepared["vocab"]).tokens)
     assert not gone & vocab and {"词6", "词7"} <= vocab

@@ -1,15 +1,15 @@
-"""The character table (results/chars.tsv) and how characters compose a word (w2v.chars)."""
+"""The character table (results/chars.tsv) and how characters compose a word (w2v.data.chars)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from w2v.chars import (COMPOSITIONS, MAX_WORD_CHARS, CharTable, char_table, cwe_composition, load_char_table,
+from w2v.data.chars import (COMPOSITIONS, MAX_WORD_CHARS, CharTable, char_table, cwe_composition, load_char_table,
                        write_char_table)
 from w2v.config import schema
 from w2v.errors import UserError
-from w2v.vocab import Vocabulary
+from w2v.data.vocab import Vocabulary
 
 VOCAB = Vocabulary(["<pad>", "孙悟空", "悟空", "天天", "猪"], np.array([0, 5, 4, 3, 1]))
 

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from w2v.cli import main
-from w2v.pairs import read_pairs_metadata
-from w2v.vocab import load_vocab
+from w2v.data.pairs import read_pairs_metadata
+from w2v.data.vocab import load_vocab
 
 STAGES = ["segment", "clean", "vocab", "pairs"]
 

@@ -15,7 +15,7 @@ from w2v import config
 from w2v.cli import build_parser
 from w2v.commands.train import settings_from_args
 from w2v.errors import UserError
-from w2v.train import DEFAULTS, full_settings
+from w2v.training.train import DEFAULTS, full_settings
 
 TRAIN_KEYS = [k for k in config.train_properties() if k not in config.PLACEMENT_KEYS]
 

@@ -10,7 +10,7 @@ import pytest
 import jingu
 from jingu.nn import functional as F
 from jingu.testing import gradcheck
-from w2v.models import CBOW, SkipGram, build_model
+from w2v.training.models import CBOW, SkipGram, build_model
 from w2v.training.ops import NegativeSampling, ScaleGradient, SharedNegativeSampling, context_mean
 
 DEVICES = [

@@ -10,8 +10,8 @@ import pytest
 
 import jingu
 from jingu.testing import gradcheck
-from w2v.chars import CharTable, cwe_composition
-from w2v.models import CBOW, SkipGram
+from w2v.data.chars import CharTable, cwe_composition
+from w2v.training.models import CBOW, SkipGram
 from w2v.training.ops import Bags, context_mean, input_vectors
 
 TOKENS = ["<pad>", "孙悟空", "悟空", "天天", "猪", "八戒", "猪八戒"]

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from w2v.errors import UserError
-from w2v.pairs import read_pairs_metadata, write_pairs
-from w2v.vocab import build_vocab, write_vocab
+from w2v.data.pairs import read_pairs_metadata, write_pairs
+from w2v.data.vocab import build_vocab, write_vocab
 
 SENTENCES = [
     "悟空 道 师父 八戒 沙僧 道 悟空 唐僧",
@@ -122,12 +122,12 @@ def test_tokens_outside_the_vocabulary_give_an_error_and_no_files(tmp_path, prep
 
 def test_failure_midway_leaves_no_partial_file(tmp_path, prepared, monkeypatch):
     tokens, vocab = prepared
-    import w2v.pairs
+    import w2v.data.pairs
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(w2v.pairs, "context_matrix", boom)
+    monkeypatch.setattr(w2v.data.pairs, "context_matrix", boom)
     with pytest.raises(RuntimeError):
         write_pairs(tokens, vocab, tmp_path / "c.parquet", tmp_path / "s.parquet", 2, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.txt", "vocab.tsv"]

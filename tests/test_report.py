@@ -17,7 +17,7 @@ from w2v.errors import UserError
 from w2v.evaluation import alias_metrics, load_alias_groups
 from w2v.report import build_report
 from w2v.vectors import KeyedVectors
-from w2v.vocab import make_vocab
+from w2v.data.vocab import make_vocab
 
 DATA = Path(__file__).parent / "data" / "eval"
 REPO = Path(__file__).parent.parent

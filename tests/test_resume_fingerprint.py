@@ -12,10 +12,10 @@ import logging
 import pytest
 
 from w2v.config import PLACEMENT_KEYS, train_properties
-from w2v.pairs import read_dataset_metadata, write_pairs
-from w2v.train import full_settings, train
+from w2v.data.pairs import read_dataset_metadata, write_pairs
+from w2v.training.train import full_settings, train
 from w2v.training.checkpoint import FORMAT, fingerprint, load_checkpoint, save_checkpoint
-from w2v.vocab import load_vocab
+from w2v.data.vocab import load_vocab
 
 BASE = {"vector_size": 8, "epochs": 3, "sample": 0.0, "batch_size": 64, "seed": 3, "workers": 1, "device": "cpu"}
 # Keys whose change must still resume; every other train key must not.
@@ -90,7 +90,7 @@ def resume(zipf_pairs, tmp_path, first: dict, second: dict, pairs: str = "cbow.p
 
 
 def test_same_settings_resume_after_the_checkpointed_epoch(zipf_pairs, tmp_path, caplog):
-    with caplog.at_level(logging.INFO, logger="w2v.train"):
+    with caplog.at_level(logging.INFO, logger="w2v.training.train"):
         history = resume(zipf_pairs, tmp_path, BASE, BASE)
     assert [e["epoch"] for e in history["epochs"]] == [1, 2]  # epoch 1 came from the checkpoint
     assert "resuming cbow" in caplog.text

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from w2v.cli import main
-from w2v.counts import CorpusStats
+from w2v.data.counts import CorpusStats
 from w2v.errors import UserError
-from w2v.pairs import read_dataset_metadata
-from w2v.train import train
+from w2v.data.pairs import read_dataset_metadata
+from w2v.training.train import train
 
 MODELS = ("cbow", "skipgram")
 

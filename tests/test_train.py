@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from w2v.errors import UserError
-from w2v.pairs import write_pairs
-from w2v.train import TrainingDiverged, full_settings, train, write_vectors
+from w2v.data.pairs import write_pairs
+from w2v.training.train import TrainingDiverged, full_settings, train, write_vectors
 from w2v.vectors import KeyedVectors
-from w2v.vocab import load_vocab, make_vocab
+from w2v.data.vocab import load_vocab, make_vocab
 
 TOPICS = {
     "a": [f"甲{i}" for i in range(8)],

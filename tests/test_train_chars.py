@@ -7,12 +7,12 @@ import logging
 import numpy as np
 import pytest
 
-from w2v.chars import char_table, load_char_table, write_char_table
+from w2v.data.chars import char_table, load_char_table, write_char_table
 from w2v.errors import UserError
-from w2v.pairs import write_pairs
-from w2v.train import train
+from w2v.data.pairs import write_pairs
+from w2v.training.train import train
 from w2v.vectors import KeyedVectors, chars_path
-from w2v.vocab import load_vocab, make_vocab
+from w2v.data.vocab import load_vocab, make_vocab
 
 # Two topics whose words share a character each (甲 or 乙); 猫 only ever appears among topic-a words,
 # 鱼 among topic-b words. 甲九 never occurs: its vector can only come from its characters.
@@ -123,9 +123,9 @@ def test_bad_character_tables_are_user_errors(corpus, tmp_path):
 def test_a_composed_vector_is_exactly_the_character_mean_the_model_uses(corpus, tmp_path):
     """KeyedVectors composes from results/{model}.chars.vec the same mean the model adds to a
     word's own vector: the written word vector is 1/2 (own row + kv.compose(word))."""
-    from w2v.chars import cwe_composition
-    from w2v.models import build_model
-    from w2v.train import write_char_vectors, write_vectors
+    from w2v.data.chars import cwe_composition
+    from w2v.training.models import build_model
+    from w2v.training.train import write_char_vectors, write_vectors
 
     vocab = load_vocab(corpus["vocab"])
     table = load_char_table(corpus["root"] / "chars.tsv").at_least(2)

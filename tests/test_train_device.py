@@ -11,7 +11,7 @@ import pytest
 import jingu
 from w2v.cli import main
 from w2v.errors import UserError
-from w2v.train import train
+from w2v.training.train import train
 
 FAST = {"vector_size": 8, "epochs": 1, "batch_size": 64, "seed": 1}
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from helpers import in_forked_worker
 
-from w2v.train import TrainingDiverged
+from w2v.training.train import TrainingDiverged
 from w2v.training.batches import PairsDataset
 from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array, to_shared
 from w2v.training.sampling import worker_seed
@@ -75,8 +75,8 @@ def test_worker_processes_write_into_shared_memory():
 
 def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
     import jingu  # noqa: PLC0415
-    from w2v.models import build_model  # noqa: PLC0415
-    from w2v.train import make_optimizer  # noqa: PLC0415
+    from w2v.training.models import build_model  # noqa: PLC0415
+    from w2v.training.train import make_optimizer  # noqa: PLC0415
 
     net = build_model("skipgram", 6, {"vector_size": 3}, generator=np.random.default_rng(0))
     opt = make_optimizer("adagrad", net.parameters(), 0.1)

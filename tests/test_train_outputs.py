@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from helpers import in_forked_worker
 
-import w2v.train
-from w2v.models import build_model
-from w2v.train import make_optimizer, train
+import w2v.training.train
+from w2v.training.models import build_model
+from w2v.training.train import make_optimizer, train
 from w2v.training.hogwild import share_training_state
 from w2v.vectors import KeyedVectors
-from w2v.vocab import load_vocab
+from w2v.data.vocab import load_vocab
 
 BASE = {"vector_size": 8, "epochs": 2, "sample": 0.0, "batch_size": 32, "seed": 5, "workers": 1}
 CASES = [("cbow", "negative"), ("skipgram", "negative"), ("cbow", "softmax"), ("skipgram", "softmax")]
@@ -35,8 +35,8 @@ def captured(monkeypatch) -> dict:
         seen["opt"] = make_optimizer(*args, **kwargs)
         return seen["opt"]
 
-    monkeypatch.setattr(w2v.train, "build_model", build)
-    monkeypatch.setattr(w2v.train, "make_optimizer", optimizer)
+    monkeypatch.setattr(w2v.training.train, "build_model", build)
+    monkeypatch.setattr(w2v.training.train, "make_optimizer", optimizer)
     return seen
 
 

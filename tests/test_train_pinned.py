@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from w2v.chars import char_table, write_char_table
-from w2v.pairs import write_pairs
-from w2v.train import train
+from w2v.data.chars import char_table, write_char_table
+from w2v.data.pairs import write_pairs
+from w2v.training.train import train
 from w2v.vectors import KeyedVectors
-from w2v.vocab import load_vocab, make_vocab
+from w2v.data.vocab import load_vocab, make_vocab
 
 PINNED = Path(__file__).parent / "data" / "pinned"
 

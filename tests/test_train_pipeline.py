@@ -19,7 +19,7 @@ from w2v.errors import UserError
 from w2v.training.loop import LOSS_READ_EVERY, Epochs, TrainingDiverged
 from w2v.training import sampling
 from w2v.training.batches import PairsDataset, epoch_batches
-from w2v.vocab import load_vocab
+from w2v.data.vocab import load_vocab
 
 sys.path.insert(0, str(Path(__file__).parent / "jingu"))
 import fake_cupy  # noqa: E402

@@ -9,7 +9,7 @@ import pytest
 
 from w2v.training import sampling
 from w2v.training.batches import PairsDataset, epoch_batches, mask_cbow, mask_skipgram
-from w2v.vocab import load_vocab
+from w2v.data.vocab import load_vocab
 
 
 def test_keep_probabilities_follow_gensim():

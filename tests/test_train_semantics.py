@@ -13,12 +13,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-import w2v.train as train_mod
+import w2v.training.train as train_mod
 import w2v.training.loop as loop_mod
-from w2v.pairs import read_pairs_metadata, write_pairs
-from w2v.train import train
+from w2v.data.pairs import read_pairs_metadata, write_pairs
+from w2v.training.train import train
 from w2v.training import sampling
-from w2v.vocab import load_vocab
+from w2v.data.vocab import load_vocab
 
 # sample 1e-2 subsamples the frequent half of the Zipf vocabulary (keep probability down to ~0.25).
 BASE = {"vector_size": 8, "epochs": 3, "batch_size": 64, "sample": 1e-2, "alpha": 0.05, "min_alpha": 0.002,

@@ -197,7 +197,7 @@ def test_accepts_device_arrays_through_get() -> None:
 
 
 # ---------------------------------------------------------------------------- fast file paths
-from w2v import word2vec_format as fmt  # noqa: E402
+from w2v.vectors import word2vec_format as fmt  # noqa: E402
 
 
 def test_text_values_are_spelled_exactly_as_c_printf_9g() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from w2v.errors import UserError
-from w2v.vocab import Vocabulary, build_vocab, load_vocab, make_vocab, write_vocab
+from w2v.data.vocab import Vocabulary, build_vocab, load_vocab, make_vocab, write_vocab
 
 COUNTS = Counter({"道": 5, "悟空": 3, "八戒": 3, "沙僧": 1, "a": 3, "白马": 2})
 

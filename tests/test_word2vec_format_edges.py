@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from w2v.vectors import KeyedVectors
-from w2v.word2vec_format import check_keys, write_text
+from w2v.vectors.word2vec_format import check_keys, write_text
 
 
 def test_text_round_trip_keeps_every_byte_of_the_keys(tmp_path):

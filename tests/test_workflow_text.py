@@ -20,8 +20,8 @@ import yaml
 from helpers import make_workdir, read_config, write_config
 from helpers import snakemake as run_snakemake
 
-from w2v.pairs import read_dataset_metadata
-from w2v.vocab import load_vocab
+from w2v.data.pairs import read_dataset_metadata
+from w2v.data.vocab import load_vocab
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 
 `config.schema.yaml` (package data, so an installed `w2v` finds it; the workflow reads the same file
 through the link `workflow/schemas/config.schema.yaml`) is the one place where a key's type, bounds,
-default and meaning are written. `w2v.train` takes its defaults from here, `w2v train` builds one
+default and meaning are written. `w2v.training.train` takes its defaults from here, `w2v train` builds one
 flag per train key from it, and the README's configuration table is generated from it
 (`python -m w2v.config --readme README.md`; a test fails when the table is stale).
 """

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     counts = Counter() if args.counts else None
     stats = clean_files(args.shards, args.output, CleanOptions(digits=args.digits, latin=args.latin), counts)
     if args.counts:
-        from w2v.counts import shard_counts, write_counts
+        from w2v.data.counts import shard_counts, write_counts
 
         write_counts(shard_counts(counts, stats.sentences), args.counts)
     return 0

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from w2v.errors import UserError
     from w2v.io import atomic_open
     from w2v.vectors import KeyedVectors
-    from w2v.vocab import load_vocab
+    from w2v.data.vocab import load_vocab
 
     names = [Path(v).stem for v in args.vectors]
     if len(set(names)) != len(names):

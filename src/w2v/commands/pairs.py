@@ -33,10 +33,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from w2v.counts import CorpusStats
+    from w2v.data.counts import CorpusStats
     from w2v.errors import UserError
-    from w2v.pairs import Part, write_pairs
-    from w2v.vocab import load_vocab
+    from w2v.data.pairs import Part, write_pairs
+    from w2v.data.vocab import load_vocab
 
     if args.window > 50:
         raise UserError(f"--window {args.window} is above the limit of 50 (config key `pairs.window`)")

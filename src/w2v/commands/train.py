@@ -65,7 +65,7 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    from w2v.train import full_settings, train  # noqa: PLC0415  (keeps `w2v --help` quick)
+    from w2v.training.train import full_settings, train  # noqa: PLC0415  (keeps `w2v --help` quick)
 
     full_settings(settings)  # bad values stop here, before any input is read
     device = settings.get("device", train_defaults(placement=True)["device"])

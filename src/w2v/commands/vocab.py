@@ -34,11 +34,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from w2v.vocab import make_vocab
+    from w2v.data.vocab import make_vocab
 
     vocab = make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
     if args.chars is not None:
-        from w2v.chars import char_table, write_char_table  # noqa: PLC0415  (keeps `w2v --help` quick)
+        from w2v.data.chars import char_table, write_char_table  # noqa: PLC0415  (keeps `w2v --help` quick)
 
         write_char_table(char_table(vocab), args.chars)
     return 0

@@ -55,7 +55,7 @@ def build_report(
 
     `analogy_sets` and `word_pairs` are the public test sets (`w2v.testsets`), scored per model.
     """
-    from w2v.vocab import load_vocab
+    from w2v.data.vocab import load_vocab
 
     if len(vectors) != len(histories):
         raise ValueError(f"need one history per vector file: {len(vectors)} vectors, {len(histories)} histories")

@@ -59,7 +59,7 @@ def token_stats(path: str | os.PathLike) -> TokenStats:
     by the vocabulary stage) or counted from a clean token file, read as a stream."""
     path = Path(path)
     if path.suffix == ".json":
-        from w2v.counts import CorpusStats  # noqa: PLC0415 - only this input needs it
+        from w2v.data.counts import CorpusStats  # noqa: PLC0415 - only this input needs it
 
         stats = CorpusStats.read(path)
         return TokenStats(stats.sentences, stats.tokens, stats.distinct)

@@ -7,7 +7,7 @@ scatters it straight into the matrix.
 - `context_mean`: CBOW's hidden layer, the mean of the non-padding context vectors (jingu's
   embedding bag), with word2vec/gensim's update rule unless `exact`.
 - `input_vectors`: skip-gram's hidden layer, each word's input vector.
-  Both take an optional `Bags`, the character composition of every word (`w2v.chars`): a word's
+  Both take an optional `Bags`, the character composition of every word (`w2v.data.chars`): a word's
   vector is then a weighted sum of input-table rows, one more embedding bag of the same kernel.
 - `NegativeSampling`: the summed loss of a batch with `negative` negatives drawn per example, or
   per group of consecutive examples.
@@ -24,7 +24,7 @@ import jingu
 from jingu import RowSparse
 from jingu.cuda import get_array_module
 from jingu.nn import functional as F
-from w2v.vocab import PAD_ID
+from w2v.data.vocab import PAD_ID
 
 
 class ScaleGradient(jingu.Function):
@@ -39,7 +39,7 @@ class ScaleGradient(jingu.Function):
 
 
 class Bags(NamedTuple):
-    """Per vocabulary id, the input-table rows of its vector and their weights (`w2v.chars.Composition`),
+    """Per vocabulary id, the input-table rows of its vector and their weights (`w2v.data.chars.Composition`),
     on the training device: `rows` and `weights` (vocab_size, slots), used slots first, unused ones
     `PAD_ID` with weight 0; `lengths` (vocab_size,) the used slots of each word."""
 

@@ -5,7 +5,7 @@ kept (gensim's subsampling, shrinking windows, unigram^0.75 negatives, linear de
 to `min_alpha`, input vectors uniform(-0.5/dim, 0.5/dim), output vectors zero) but examples are
 processed in mini-batches whose summed loss goes through jingu's autograd, with row-sparse
 gradients and a sparse SGD step. A checkpoint after every epoch lets a killed run resume; the
-outputs appear only once training has finished. With `chars` (see `w2v.chars`), words are composed
+outputs appear only once training has finished. With `chars` (see `w2v.data.chars`), words are composed
 from their characters too, and the characters' vectors are written beside the word vectors.
 """
 
@@ -20,19 +20,19 @@ from typing import Any
 import numpy as np
 
 import jingu
-from w2v.chars import COMPOSITIONS, Composition, load_char_table
+from w2v.data.chars import COMPOSITIONS, Composition, load_char_table
 from w2v.config import check_train_settings, train_defaults
 from w2v.errors import UserError
 from w2v.io import atomic_open
-from w2v.models import build_model
-from w2v.pairs import read_dataset_metadata
+from w2v.training.models import build_model
+from w2v.data.pairs import read_dataset_metadata
 from w2v.training import sampling
 from w2v.training.batches import PairsDataset
 from w2v.training.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from w2v.training.loop import Epochs, TrainingDiverged  # noqa: F401 - raised by train(), importable from here
 from w2v.training.optim import RowAdagrad
 from w2v.vectors import KeyedVectors, chars_path
-from w2v.vocab import Vocabulary, load_vocab
+from w2v.data.vocab import Vocabulary, load_vocab
 
 log = logging.getLogger(__name__)
 

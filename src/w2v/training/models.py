@@ -11,7 +11,7 @@ learning rate means what it means in word2vec (a step per example, not per batch
 - Skip-gram: as in word2vec, each (center, context) pair feeds the context word's input vector and
   predicts the center word.
 
-With a character `composition` (`train.chars`, see `w2v.chars`), `embed_in` also holds one row per
+With a character `composition` (`train.chars`, see `w2v.data.chars`), `embed_in` also holds one row per
 character after the word rows, and a word's input vector is its composition of rows (CWE: the mean
 of its own row and its characters' mean); the exported vectors are those composed vectors.
 """
@@ -25,9 +25,9 @@ import numpy as np
 import jingu
 from jingu import nn
 from jingu.nn import functional as F
-from w2v.chars import Composition
+from w2v.data.chars import Composition
 from w2v.training.ops import Bags, NegativeSampling, SharedNegativeSampling, context_mean, input_vectors
-from w2v.vocab import PAD_ID
+from w2v.data.vocab import PAD_ID
 
 LOSSES = ("negative", "softmax")
 COMPOSE_ROWS = 16384  # words composed at once when exporting

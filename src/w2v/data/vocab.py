@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from w2v.counts import corpus_stats, load_counts, merge_counts, shard_counts
+from w2v.data.counts import corpus_stats, load_counts, merge_counts, shard_counts
 
 from w2v.errors import UserError
 from w2v.io import atomic_open, decode_text, read_input_bytes
@@ -103,7 +103,7 @@ def make_vocab(
 ) -> Vocabulary:
     """Merge the counts of `inputs` (shards' counts files from `w2v count`, or clean token files, in
     corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
-    (`w2v.counts.CorpusStats`). `UserError` if no token or no word is left."""
+    (`w2v.data.counts.CorpusStats`). `UserError` if no token or no word is left."""
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     merged, totals = merge_counts(load_counts(p) for p in paths)
     n_tokens = sum(tokens for _, tokens in totals)

@@ -29,7 +29,7 @@ import numpy as np
 
 from w2v.errors import UserError
 from w2v.io import atomic_open, decode_text, read_input_bytes
-from w2v.vocab import PAD_ID, Vocabulary
+from w2v.data.vocab import PAD_ID, Vocabulary
 
 HEADER = "id\tchar\tcount"
 

@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from w2v.errors import UserError
 from w2v.io import atomic_path, read_parquet
-from w2v.vocab import Vocabulary
+from w2v.data.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 `KeyedVectors` is a small, gensim-shaped vectors object. It reads word2vec text and binary files
 written by gensim or by the original C tool, and writes files both of them read (the layouts are
-described in `w2v.word2vec_format`).
+described in `w2v.vectors.word2vec_format`).
 
 Similarities are cosines, computed from unit-length copies of the vectors made once on first use.
 
@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from w2v import word2vec_format as w2v_format
+from w2v.vectors import word2vec_format as w2v_format
 from w2v.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -300,7 +300,7 @@ class KeyedVectors:
         return kv
 
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
-        """Write the vectors in word2vec text (or binary) format, atomically (layouts in w2v.word2vec_format)."""
+        """Write the vectors in word2vec text (or binary) format, atomically (layouts in w2v.vectors.word2vec_format)."""
         write = w2v_format.write_binary if binary else w2v_format.write_text
         write(path, self.index_to_key, self.vectors)
 
