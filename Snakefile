@@ -19,7 +19,7 @@ rule all:
     """Both models' vectors and the similarity report (the default target)."""
     default_target: True
     input:
-        expand("results/{model}.vec", model=["cbow", "skipgram"]),
+        expand("results/{model}.vec", model=TRAIN_MODELS),
         "results/similarity_report.md",
 
 

@@ -96,3 +96,64 @@ def in_forked_worker(change) -> None:
         pool.run_epoch(0)
     finally:
         pool.close()
+
+
+class _Killed(Exception):
+    """Raised after the n-th checkpoint of `train_files`, as a kill after that epoch would end the run."""
+
+    def __init__(self, state: dict) -> None:
+        super().__init__("killed after a checkpoint")
+        self.state = state
+
+
+def train_files(model, pairs, vocab, settings, out_vec, out_history, checkpoint_path=None, device="cpu",
+                char_table=None, stop_after=None) -> dict:
+    """`w2v.training.train.train` with its files as separate arguments, as most tests call it.
+
+    `stop_after` ends the run once that many epochs of this call have written their checkpoint, as a
+    kill would (no outputs); the returned history then holds the checkpointed epochs only.
+    """
+    import w2v.training.train as training  # noqa: PLC0415
+
+    files = training.TrainFiles(pairs=pairs, vocab=vocab, vec=out_vec, history=out_history,
+                                checkpoint=checkpoint_path, chars=char_table)
+    settings = {**settings, "device": device}
+    if stop_after is None:
+        return training.train(model, files, settings)
+    real, saved = training.save_checkpoint, []
+
+    def save_then_stop(path, state):
+        real(path, state)
+        saved.append(state)
+        if len(saved) == stop_after:
+            raise _Killed(state)
+
+    training.save_checkpoint = save_then_stop
+    try:
+        return training.train(model, files, settings)
+    except _Killed as killed:
+        return {"model": model, "epochs": list(killed.state["history"])}
+    finally:
+        training.save_checkpoint = real
+
+
+def batches_of(source, keep, seed, epoch, batch_size, buffer_size, table=None, negative=0, shared=0, pipeline=None,
+               group=1):
+    """One epoch's batches of `source` (a PairsDataset or a worker's slice) with the plan spelled out
+    as arguments; `pipeline` defaults to the host pipeline with one worker."""
+    from w2v.training.pipeline import BatchPlan, HostPipeline, epoch_batches  # noqa: PLC0415
+    from w2v.training.registry import MODELS  # noqa: PLC0415
+
+    layout = getattr(source, "layout", None) or source.source.layout
+    mask = next(kind.mask for kind in MODELS.values() if kind.pairs == layout)
+    window = getattr(source, "window", None) or source.source.window
+    plan = BatchPlan(mask, window, keep, table, batch_size, buffer_size, negative, shared, group)
+    return epoch_batches(source, plan, pipeline or HostPipeline(), seed, epoch)
+
+
+def pairs_dataset(path, model, window, **kwargs):
+    """The PairsDataset of `model`'s pairs at `path`."""
+    from w2v.training.reader import PairsDataset  # noqa: PLC0415
+    from w2v.training.registry import MODELS  # noqa: PLC0415
+
+    return PairsDataset(path, MODELS[model].pairs, window, **kwargs)

@@ -18,7 +18,8 @@ import pytest
 
 from w2v.cli import main
 from w2v.errors import UserError
-from w2v.training.train import train, write_vectors
+from w2v.training.train import write_vectors
+from helpers import train_files as train
 from w2v.vectors import KeyedVectors
 
 resource = pytest.importorskip("resource")

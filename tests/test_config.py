@@ -15,7 +15,9 @@ from w2v import config
 from w2v.cli import build_parser
 from w2v.commands.train import settings_from_args
 from w2v.errors import UserError
-from w2v.training.train import DEFAULTS, full_settings
+from w2v.config import check_train_settings as full_settings, train_defaults
+
+DEFAULTS = train_defaults()
 
 TRAIN_KEYS = [k for k in config.train_properties() if k not in config.PLACEMENT_KEYS]
 
@@ -41,7 +43,7 @@ def test_every_default_and_description_is_valid():
 
 def test_per_model_sections_override_every_train_key():
     train = config.schema()["properties"]["train"]["properties"]
-    for model in config.MODEL_SECTIONS:
+    for model in config.model_names():
         assert sorted(train[model]["properties"]) == sorted(k for k in config.train_properties() if k != "seed")
 
 
@@ -68,10 +70,10 @@ def test_full_settings_fills_defaults_and_validates_with_the_schema():
 
 def test_every_train_key_has_a_typed_flag_that_overrides_settings_json():
     args = parse_train("--settings", json.dumps({"epochs": 5, "alpha": 0.2, "sample": 0.01}),
-                       "--epochs", "2", "--vector-size", "8", "--cbow-mean", "exact", "--min-alpha", "0.001",
+                       "--epochs", "2", "--vector-size", "8", "--cbow-gradient", "exact", "--min-alpha", "0.001",
                        "--device", "cpu", "--seed", "7")
     assert settings_from_args(args) == {"epochs": 2, "alpha": 0.2, "sample": 0.01, "vector_size": 8,
-                                        "cbow_mean": "exact", "min_alpha": 0.001, "device": "cpu", "seed": 7}
+                                        "cbow_gradient": "exact", "min_alpha": 0.001, "device": "cpu", "seed": 7}
     assert settings_from_args(parse_train()) == {}  # flags left out leave the defaults to the schema
     help_text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     for key in config.train_properties():
@@ -146,3 +148,25 @@ def test_model_settings_take_the_model_overrides_and_the_seed():
     cfg = {"seed": 7, "train": {"alpha": 0.05, "workers": 2, "cbow": {}, "skipgram": {"alpha": 0.15, "batch_size": 8192}}}
     assert config.model_settings(cfg, "skipgram") == {"alpha": 0.15, "workers": 2, "batch_size": 8192, "seed": 7}
     assert config.model_settings(cfg, "cbow") == {"alpha": 0.05, "workers": 2, "seed": 7}
+
+
+def test_the_renamed_cbow_mean_key_is_refused_with_its_new_name():
+    """`cbow_mean` picked a gradient rule, not gensim's sum-or-mean: an old config must not train on
+    silently with the default in place of its value."""
+    with pytest.raises(UserError, match=r"train\.cbow_mean is now train\.cbow_gradient .*word2vec, formerly gensim"):
+        full_settings({"cbow_mean": "exact"})
+
+
+def test_train_settings_fields_are_the_schema_train_keys():
+    """TrainSettings names every key the schema's train section (and seed) holds, and no other."""
+    import dataclasses  # noqa: PLC0415
+
+    from w2v.training.settings import TrainSettings  # noqa: PLC0415
+
+    assert {f.name for f in dataclasses.fields(TrainSettings)} == set(config.train_properties())
+    settings = TrainSettings.from_mapping({"epochs": 3, "device": "cpu"})
+    assert settings.epochs == 3 and settings.device == "cpu" and "device" not in settings.as_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.epochs = 4  # type: ignore[misc]
+    with pytest.raises(UserError, match="train.epochs"):
+        settings.replace(epochs=0)

@@ -10,7 +10,9 @@ import pytest
 import jingu
 from jingu.nn import functional as F
 from jingu.testing import gradcheck
-from w2v.training.models import CBOW, SkipGram, build_model
+from w2v.training.models import CBOW, Init, SkipGram
+from w2v.errors import UserError
+from w2v.training.registry import build_model
 from w2v.training.ops import NegativeSampling, ScaleGradient, SharedNegativeSampling, context_mean
 
 DEVICES = [
@@ -141,10 +143,10 @@ def test_grouped_negatives_need_one_row_per_group():
 
 
 @pytest.mark.parametrize("loss", ["negative", "softmax"])
-@pytest.mark.parametrize("cbow_mean", ["gensim", "exact"])
-def test_cbow_model_loss_and_gradients(device, loss, cbow_mean):
-    model = CBOW(V, D, loss=loss, cbow_mean=cbow_mean, dtype=np.float64, device=device,
-                 generator=np.random.default_rng(6))
+@pytest.mark.parametrize("gradient", ["word2vec", "exact"])
+def test_cbow_model_loss_and_gradients(device, loss, gradient):
+    model = CBOW(V, D, loss=loss, gradient=gradient,
+                 init=Init(dtype=np.float64, device=device, generator=np.random.default_rng(6)))
     out = model.embed_out if loss == "negative" else model.output.weight
     out.data[...] = _dev(np.random.default_rng(7).normal(size=(V, D)), device)  # zeros would hide bugs
     negs = _dev(np.array([[2, 5], [4, 4], [1, 6]]), device)
@@ -158,17 +160,17 @@ def test_cbow_model_loss_and_gradients(device, loss, cbow_mean):
         expected = -(logits[np.arange(3), CENTER] - np.log(np.exp(logits).sum(1))).sum()
     value = model(tg, ctx, negs if loss == "negative" else None)
     np.testing.assert_allclose(value.item(), expected, rtol=1e-10)
-    if cbow_mean == "exact":
+    if gradient == "exact":
         # The exact mode is a true gradient: both tables pass a numerical check.
         assert gradcheck(lambda a, b: model(tg, ctx, negs if loss == "negative" else None), [model.embed_in, out])
     else:
-        # gensim's rule: the output table gets the true gradient; the input rows get count x exact.
+        # word2vec's rule: the output table gets the true gradient; the input rows get count x exact.
         assert gradcheck(lambda b: model(tg, ctx, negs if loss == "negative" else None), [out])
 
 
 @pytest.mark.parametrize("loss", ["negative", "softmax"])
 def test_skipgram_model_gradients(device, loss):
-    model = SkipGram(V, D, loss=loss, dtype=np.float64, device=device, generator=np.random.default_rng(8))
+    model = SkipGram(V, D, loss=loss, init=Init(dtype=np.float64, device=device, generator=np.random.default_rng(8)))
     out = model.embed_out if loss == "negative" else model.output.weight
     out.data[...] = _dev(np.random.default_rng(9).normal(size=(V, D)), device)
     ctx, tg = _dev(np.array([3, 3, 6]), device), _dev(CENTER, device)
@@ -190,9 +192,9 @@ def test_init_follows_word2vec():
 def test_bad_model_arguments_raise():
     with pytest.raises(ValueError, match="loss"):
         CBOW(5, 2, loss="hierarchical")
-    with pytest.raises(ValueError, match="cbow_mean"):
-        CBOW(5, 2, cbow_mean="sum")
-    with pytest.raises(ValueError, match="unknown model"):
+    with pytest.raises(ValueError, match="CBOW gradient"):
+        CBOW(5, 2, gradient="sum")
+    with pytest.raises(UserError, match="unknown model 'glove'; expected one of cbow, skipgram"):
         build_model("glove", 5, {"vector_size": 2})
 
 

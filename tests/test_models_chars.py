@@ -11,7 +11,7 @@ import pytest
 import jingu
 from jingu.testing import gradcheck
 from w2v.data.chars import CharTable, cwe_composition
-from w2v.training.models import CBOW, SkipGram
+from w2v.training.models import CBOW, Init, SkipGram
 from w2v.training.ops import Bags, context_mean, input_vectors
 
 TOKENS = ["<pad>", "孙悟空", "悟空", "天天", "猪", "八戒", "猪八戒"]
@@ -82,13 +82,13 @@ def test_gensim_rule_hands_each_context_words_composition_the_full_error():
 
 @pytest.mark.parametrize("model_cls", [CBOW, SkipGram])
 def test_models_with_characters_pass_gradient_checks_and_export_composed_vectors(model_cls):
-    net = model_cls(V, D, dtype=np.float64, generator=np.random.default_rng(6), composition=COMP)
+    net = model_cls(V, D, init=Init(dtype=np.float64, generator=np.random.default_rng(6)), composition=COMP)
     net.embed_out.data[...] = np.random.default_rng(7).normal(size=(V, D))
     negs = np.array([[2, 5], [4, 4], [1, 6], [3, 3]]) if model_cls is CBOW else np.array([[2, 5]] * 5)
     center = np.array([4, 1, 2, 5]) if model_cls is CBOW else np.array([2, 5, 1, 1, 4])
     context = CONTEXT if model_cls is CBOW else WORDS
     if model_cls is CBOW:
-        net.cbow_mean = "exact"  # the true gradient, for the numerical check
+        net.gradient = "exact"  # the true gradient, for the numerical check
     assert gradcheck(lambda a, b: net(center, context, negs), [net.embed_in, net.embed_out])
     table = net.embed_in.numpy()
     assert table.shape == (V + C, D)
@@ -98,8 +98,8 @@ def test_models_with_characters_pass_gradient_checks_and_export_composed_vectors
 
 def test_word_rows_start_where_word_only_training_starts():
     """Character rows are drawn after the word rows, so the words' initial vectors do not depend on chars."""
-    plain = CBOW(V, D, generator=np.random.default_rng(8))
-    with_chars = CBOW(V, D, generator=np.random.default_rng(8), composition=COMP)
+    plain = CBOW(V, D, init=Init(generator=np.random.default_rng(8)))
+    with_chars = CBOW(V, D, init=Init(generator=np.random.default_rng(8)), composition=COMP)
     np.testing.assert_array_equal(with_chars.embed_in.numpy()[:V], plain.embed_in.numpy())
     chars = with_chars.embed_in.numpy()[V:]
     assert np.all(np.abs(chars) <= 0.5 / D) and chars.std() > 0.01
@@ -116,7 +116,7 @@ def test_device_path_matches_host_without_syncs(fake_gpu, model_cls):
     negs = np.array([[2, 5]] * len(center))
     results = []
     for xp in (np, fake):
-        net = model_cls(V, D, generator=np.random.default_rng(9), composition=COMP)
+        net = model_cls(V, D, init=Init(generator=np.random.default_rng(9)), composition=COMP)
         net.embed_out.data[...] = np.random.default_rng(10).normal(size=(V, D)).astype(np.float32)
         if xp is fake:  # on the "device": the tables and the composition, as `device="cuda"` puts them
             net.embed_in.data, net.embed_out.data = fake.asarray(net.embed_in.data), fake.asarray(net.embed_out.data)

@@ -13,7 +13,8 @@ import pytest
 
 from w2v.config import PLACEMENT_KEYS, train_properties
 from w2v.data.pairs import read_dataset_metadata, write_pairs
-from w2v.training.train import full_settings, train
+from w2v.config import check_train_settings as full_settings
+from helpers import train_files as train
 from w2v.training.checkpoint import FORMAT, fingerprint, load_checkpoint, save_checkpoint
 from w2v.data.vocab import load_vocab
 

@@ -14,7 +14,7 @@ from w2v.cli import main
 from w2v.data.counts import CorpusStats
 from w2v.errors import UserError
 from w2v.data.pairs import read_dataset_metadata
-from w2v.training.train import train
+from helpers import train_files as train
 
 MODELS = ("cbow", "skipgram")
 

@@ -17,7 +17,9 @@ import pytest
 
 from w2v.errors import UserError
 from w2v.data.pairs import write_pairs
-from w2v.training.train import TrainingDiverged, full_settings, train, write_vectors
+from w2v.config import check_train_settings as full_settings
+from w2v.training.train import TrainingDiverged, write_vectors
+from helpers import train_files as train
 from w2v.vectors import KeyedVectors
 from w2v.data.vocab import load_vocab, make_vocab
 
@@ -79,7 +81,7 @@ def test_softmax_loss_learns_too(corpus, tmp_path):
 
 
 def test_shared_negatives_and_exact_mean_learn(corpus, tmp_path):
-    run(corpus, tmp_path, "cbow", shared_negatives=16, cbow_mean="exact", alpha=0.1)
+    run(corpus, tmp_path, "cbow", shared_negatives=16, cbow_gradient="exact", alpha=0.1)
     kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
     assert kv.most_similar("猫", topn=1)[0][0] == "狗"
 

@@ -10,7 +10,7 @@ import pytest
 from w2v.data.chars import char_table, load_char_table, write_char_table
 from w2v.errors import UserError
 from w2v.data.pairs import write_pairs
-from w2v.training.train import train
+from helpers import train_files as train
 from w2v.vectors import KeyedVectors, chars_path
 from w2v.data.vocab import load_vocab, make_vocab
 
@@ -124,7 +124,7 @@ def test_a_composed_vector_is_exactly_the_character_mean_the_model_uses(corpus, 
     """KeyedVectors composes from results/{model}.chars.vec the same mean the model adds to a
     word's own vector: the written word vector is 1/2 (own row + kv.compose(word))."""
     from w2v.data.chars import cwe_composition
-    from w2v.training.models import build_model
+    from w2v.training.registry import build_model
     from w2v.training.train import write_char_vectors, write_vectors
 
     vocab = load_vocab(corpus["vocab"])

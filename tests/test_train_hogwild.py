@@ -12,18 +12,16 @@ import pytest
 from helpers import in_forked_worker
 
 from w2v.training.train import TrainingDiverged
-from w2v.training.batches import PairsDataset
+from helpers import pairs_dataset
 from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array, to_shared
 from w2v.training.sampling import worker_seed
 
 
 class _Source:
-    model, window = "cbow", 2
-
     def __init__(self, sizes: list[int]) -> None:
         self.sizes = sizes
 
-    def chunks(self, min_rows, device="cpu", order=None):
+    def row_groups(self, order=None):
         start = 0
         for n in self.sizes:
             yield {"position": np.arange(start, start + n), "center": np.arange(start, start + n) * 10}
@@ -36,8 +34,7 @@ def test_worker_slices_split_every_chunk_and_cover_each_row_once(count):
     seen = []
     for index in range(count):
         shard = WorkerSlice(source, index, count)
-        assert (shard.model, shard.window) == ("cbow", 2)
-        for chunk in shard.chunks(1):
+        for chunk in shard.row_groups():
             assert chunk["position"].shape[0] > 0
             np.testing.assert_array_equal(chunk["center"], chunk["position"] * 10)  # columns stay aligned
             seen.extend(chunk["position"].tolist())
@@ -75,7 +72,7 @@ def test_worker_processes_write_into_shared_memory():
 
 def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
     import jingu  # noqa: PLC0415
-    from w2v.training.models import build_model  # noqa: PLC0415
+    from w2v.training.registry import build_model  # noqa: PLC0415
     from w2v.training.train import make_optimizer  # noqa: PLC0415
 
     net = build_model("skipgram", 6, {"vector_size": 3}, generator=np.random.default_rng(0))
@@ -126,7 +123,7 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
 
 def test_a_streamed_dataset_is_dealt_by_row_groups_each_decoded_by_one_worker(zipf_pairs):
     """Too large for the memory cache: workers take whole row groups in turn, and together every row once."""
-    source = PairsDataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3, cache_bytes=0)
+    source = pairs_dataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3, cache_bytes=0)
     assert not source.cached and source.num_row_groups >= 8
     positions, reads = [], []
     real_read = source.parts[0].read_row_group
@@ -135,8 +132,8 @@ def test_a_streamed_dataset_is_dealt_by_row_groups_each_decoded_by_one_worker(zi
         worker = WorkerSlice(source, index, 2)
         assert worker.dealt
         before = len(reads)
-        for chunk in worker.chunks(1, "cpu", [0]):
+        for chunk in worker.row_groups([0]):
             positions.extend(chunk["position"].tolist())
         assert reads[before:] == list(range(index, source.num_row_groups, 2))  # only its own groups
-    expected = [p for g in PairsDataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3).row_groups() for p in g["position"]]
+    expected = [p for g in pairs_dataset([zipf_pairs / "skipgram.parquet"], "skipgram", 3).row_groups() for p in g["position"]]
     assert sorted(positions) == sorted(expected)

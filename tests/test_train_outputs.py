@@ -12,8 +12,9 @@ import pytest
 from helpers import in_forked_worker
 
 import w2v.training.train
-from w2v.training.models import build_model
-from w2v.training.train import make_optimizer, train
+from w2v.training.registry import build_model
+from w2v.training.train import make_optimizer
+from helpers import train_files as train
 from w2v.training.hogwild import share_training_state
 from w2v.vectors import KeyedVectors
 from w2v.data.vocab import load_vocab

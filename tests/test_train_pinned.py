@@ -27,7 +27,7 @@ import pytest
 
 from w2v.data.chars import char_table, write_char_table
 from w2v.data.pairs import write_pairs
-from w2v.training.train import train
+from helpers import train_files as train
 from w2v.vectors import KeyedVectors
 from w2v.data.vocab import load_vocab, make_vocab
 
@@ -40,7 +40,7 @@ BASE = {"vector_size": 12, "epochs": 3, "sample": 1e-2, "batch_size": 64, "negat
 CASES = {
     "cbow": ("cbow", {}),
     "skipgram": ("skipgram", {"optimizer": "adagrad", "alpha": 0.25, "batch_size": 256}),
-    "cbow-softmax": ("cbow", {"loss": "softmax", "cbow_mean": "exact"}),
+    "cbow-softmax": ("cbow", {"loss": "softmax", "cbow_gradient": "exact"}),
     "skipgram-shared": ("skipgram", {"shared_negatives": 8, "negative_group": 1}),
     "cbow-cwe": ("cbow", {"chars": "cwe", "min_char_count": 2, "optimizer": "adagrad", "alpha": 0.25}),
     "skipgram-cwe": ("skipgram", {"chars": "cwe", "min_char_count": 2}),
@@ -74,7 +74,7 @@ def corpus(tmp_path_factory) -> dict:
 
 @pytest.fixture
 def device(request, monkeypatch) -> str:
-    """"cpu", or "cuda:0" on the fake CuPy (a NumPy stand-in that runs jingu's device code)."""
+    """"cpu", or "cuda" on the fake CuPy (a NumPy stand-in that runs jingu's device code)."""
     if request.param == "cpu":
         return "cpu"
     sys.path.insert(0, str(Path(__file__).parent / "jingu"))
@@ -84,7 +84,7 @@ def device(request, monkeypatch) -> str:
     cupy = sys.modules["cupy"]
     monkeypatch.setattr(cupy, "cuda", types.SimpleNamespace(
         Device=_Device, runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), compiler=cupy.cuda.compiler))
-    return "cuda:0"
+    return "cuda"
 
 
 class _Device:

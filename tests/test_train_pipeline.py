@@ -16,9 +16,12 @@ import pytest
 
 from jingu import cuda
 from w2v.errors import UserError
-from w2v.training.loop import LOSS_READ_EVERY, Epochs, TrainingDiverged
+from w2v.training.loop import Epochs, Setup, TrainingDiverged
+from w2v.training.pipeline import LOSS_READ_EVERY, BatchPlan, mask_cbow
+from w2v.training.settings import TrainSettings
 from w2v.training import sampling
-from w2v.training.batches import PairsDataset, epoch_batches
+from helpers import batches_of, pairs_dataset
+from w2v.training.pipeline import DevicePipeline, HostPipeline, _join
 from w2v.data.vocab import load_vocab
 
 sys.path.insert(0, str(Path(__file__).parent / "jingu"))
@@ -58,14 +61,21 @@ def corpus(zipf_pairs) -> dict:
             "table": sampling.unigram_table(vocab.counts, 0.75), "tokens": int(vocab.counts.sum())}
 
 
-def _source(corpus, model, **kwargs) -> PairsDataset:
-    return PairsDataset(corpus["root"] / f"{model}.parquet", model, 3, **kwargs)
+def _source(corpus, model, **kwargs) :
+    return pairs_dataset(corpus["root"] / f"{model}.parquet", model, 3, **kwargs)
 
 
-def _run(source, keep, table, device, negative=3, shared=0, counts=None, epoch=2, group=1):
-    """Batches of one epoch as host arrays, plus the (launches, syncs) each batch cost after the first."""
+def _chunks(source) -> int:
+    """How many chunks of a 700-row shuffle buffer the device pipeline masks in an epoch."""
+    return len(list(_join(source.row_groups(), 700)))
+
+
+def _run(source, keep, table, device, negative=3, shared=0, counts=None, epoch=2, group=1, pipeline=None):
+    """Batches of one epoch as host arrays, plus the (launches, syncs) each batch cost after the first.
+    `device` "cpu" runs the host pipeline; otherwise `pipeline` (default: a device pipeline that streams)."""
     out, costs, last = [], [], None
-    for batch in epoch_batches(source, keep, 7, epoch, 64, 700, table, negative, shared, device, group):
+    pipeline = pipeline or (HostPipeline() if device == "cpu" else DevicePipeline(device))
+    for batch in batches_of(source, keep, 7, epoch, 64, 700, table, negative, shared, pipeline, group):
         if counts is not None:
             now = (counts.launches, counts.syncs)
             costs.append(None if last is None else (now[0] - last[0], now[1] - last[1]))
@@ -86,7 +96,7 @@ def test_device_path_keeps_the_examples_and_draws_the_same_negatives(corpus, gpu
     host_sorted, _ = _run(_source(corpus, model), corpus["keep"], corpus["table"], "cpu")
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
     source = _source(corpus, model)
-    n_chunks = len(list(source.chunks(700)))
+    n_chunks = _chunks(source)
     assert n_chunks >= 3
     gpu.reset()
     dev, costs = _run(source, keep, table, GPU, counts=gpu)
@@ -139,34 +149,42 @@ def test_grouped_negatives_follow_the_group_index_on_both_paths(corpus, gpu):
 
 def test_chunks_stay_on_the_device_across_epochs_when_they_fit(corpus, gpu):
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
-    cached, uncached = _source(corpus, "cbow"), _source(corpus, "cbow", device_cache_bytes=0)
-    n_chunks = len(list(cached.chunks(700)))
+    source = _source(corpus, "cbow")
+    n_chunks = _chunks(source)
     copies = []
-    for source in (cached, uncached):
+    for pipeline in (DevicePipeline(GPU), DevicePipeline(GPU, cache_bytes=0)):
+        gpu.reset()
+        pipeline.prepare(source, len(corpus["keep"]))
+        copies.append(gpu.names["host_to_device"])
         for epoch in (0, 1):
             gpu.reset()
-            _run(source, keep, table, GPU, epoch=epoch)
+            _run(source, keep, table, GPU, epoch=epoch, pipeline=pipeline)
             copies.append(gpu.names["host_to_device"])
     # When the decoded pairs fit the device cache, each column (position, center, context) of each
-    # row group is copied once, in the first epoch; otherwise chunks are joined on the host and each
-    # column copied once per chunk, every epoch.
-    n_groups = len(list(cached.row_groups()))
+    # row group is copied once, by the id check before training; otherwise chunks are joined on the
+    # host and each column copied once per chunk, every epoch.
+    n_groups = len(list(source.row_groups()))
     assert n_groups > n_chunks
-    assert copies == [3 * n_groups, 0, 3 * n_chunks, 3 * n_chunks]
+    assert copies == [3 * n_groups, 0, 0, 0, 3 * n_chunks, 3 * n_chunks]
 
 
 def test_id_check_fills_the_device_cache_so_no_epoch_copies(corpus, gpu):
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
     source = _source(corpus, "skipgram", cache_bytes=0)  # not cached on the host: decoded per pass
     n_groups = len(list(source.row_groups()))
+    pipeline = DevicePipeline(GPU)
+    reads = []
+    real_read = source.parts[0].read_row_group
+    source.parts[0].read_row_group = lambda i: reads.append(i) or real_read(i)
     gpu.reset()
-    source.check_ids(len(corpus["keep"]), GPU)
+    pipeline.prepare(source, len(corpus["keep"]))
     assert gpu.names["host_to_device"] == 4 * n_groups
+    assert reads == list(range(n_groups))  # the check and the copy share one decoding pass
     gpu.reset()
-    _run(source, keep, table, GPU, epoch=0)
+    _run(source, keep, table, GPU, epoch=0, pipeline=pipeline)
     assert gpu.names["host_to_device"] == 0
     with pytest.raises(UserError, match="outside the vocabulary"):
-        _source(corpus, "skipgram").check_ids(5, GPU)
+        DevicePipeline(GPU).prepare(_source(corpus, "skipgram"), 5)
 
 
 def test_permutation_is_a_pure_function_on_both_devices(gpu):
@@ -197,15 +215,21 @@ class _StubNet:
 _STUB_OPT = SimpleNamespace(param_groups=[{"lr": 0.0}], step=lambda: None, zero_grad=lambda: None)
 
 
-def _cfg(**kw) -> dict:
-    return {"alpha": 0.05, "min_alpha": 1e-4, "epochs": 3, "loss": "negative", "negative": 2, "shared_negatives": 0, "negative_group": 1,
-            "batch_size": 8, "shuffle_buffer": 700, "workers": 1, **kw}
+def _setup(corpus, net) -> Setup:
+    """A one-worker training setup on the device pipeline for `net`: batches of 8, 2 negatives."""
+    pipeline = DevicePipeline(GPU)
+    source = _source(corpus, "cbow")
+    pipeline.prepare(source, len(corpus["keep"]))
+    settings = TrainSettings.from_mapping({"epochs": 3, "negative": 2, "batch_size": 8, "shuffle_buffer": 700,
+                                           "workers": 1, "device": "cuda"})
+    plan = BatchPlan(mask_cbow, 3, pipeline.put(corpus["keep"]), pipeline.put(corpus["table"]), 8, 700, 2)
+    return Setup(net, _STUB_OPT, source, plan, pipeline, settings, corpus["tokens"])
 
 
 def test_gpu_epoch_reads_the_loss_once_per_n_batches(corpus, gpu):
-    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
-    record = Epochs(_StubNet(2.0), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, corpus["tokens"],
-                    GPU).run(0)
+    setup = _setup(corpus, _StubNet(2.0))
+    gpu.reset()
+    record = Epochs(setup).run(0)
     assert record["batches"] > 2 * LOSS_READ_EVERY
     assert record["loss"] == pytest.approx(2.0)
     assert gpu.syncs == math.ceil(record["batches"] / LOSS_READ_EVERY)
@@ -213,18 +237,19 @@ def test_gpu_epoch_reads_the_loss_once_per_n_batches(corpus, gpu):
 
 
 def test_gpu_epoch_nan_guard(corpus, gpu):
-    keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
     with pytest.raises(TrainingDiverged, match="epoch 2"):
-        Epochs(_StubNet(float("nan")), _STUB_OPT, _source(corpus, "cbow"), _cfg(), keep, table, 7, corpus["tokens"],
-               GPU).run(1)
+        Epochs(_setup(corpus, _StubNet(float("nan")))).run(1)
 
 
 def test_streamed_and_device_cached_pairs_give_the_same_batches(corpus, gpu):
     """A dataset larger than the device cache streams (decoded on the host by a prefetch thread) and
     trains on exactly the batches the cached path gives."""
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
-    cached, _ = _run(_source(corpus, "skipgram"), keep, table, GPU, epoch=1)
-    streamed, _ = _run(_source(corpus, "skipgram", device_cache_bytes=0, cache_bytes=0), keep, table, GPU, epoch=1)
+    pipeline = DevicePipeline(GPU)
+    pipeline.prepare(_source(corpus, "skipgram"), len(corpus["keep"]))
+    cached, _ = _run(_source(corpus, "skipgram"), keep, table, GPU, epoch=1, pipeline=pipeline)
+    streamed, _ = _run(_source(corpus, "skipgram", cache_bytes=0), keep, table, GPU, epoch=1,
+                       pipeline=DevicePipeline(GPU, cache_bytes=0))
     assert len(cached) == len(streamed) > 3
     for a, b in zip(cached, streamed):
         for x, y in zip(a, b):

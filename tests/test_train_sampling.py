@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from w2v.training import sampling
-from w2v.training.batches import PairsDataset, epoch_batches, mask_cbow, mask_skipgram
+from w2v.training.pipeline import mask_cbow, mask_skipgram
+from helpers import batches_of, pairs_dataset
 from w2v.data.vocab import load_vocab
 
 
@@ -98,8 +99,8 @@ def test_unigram_table_follows_unigram_power_and_never_draws_padding():
 def pairs(zipf_pairs):
     root = zipf_pairs
     vocab = load_vocab(root / "vocab.tsv")
-    return {"cbow": PairsDataset(root / "cbow.parquet", "cbow", 3, cache_bytes=0),
-            "skipgram": PairsDataset(root / "skipgram.parquet", "skipgram", 3),
+    return {"cbow": pairs_dataset(root / "cbow.parquet", "cbow", 3, cache_bytes=0),
+            "skipgram": pairs_dataset(root / "skipgram.parquet", "skipgram", 3),
             "keep": sampling.keep_probabilities(vocab.counts, 1e-2)}
 
 
@@ -146,7 +147,7 @@ def test_batches_hold_every_masked_example_once(pairs, model, buffer_size):
         center, context = (mask_cbow if model == "cbow" else mask_skipgram)(group, pairs["keep"], 3, 7, 2)
         expected += Counter(zip(center.tolist(), map(str, context.tolist())))
     got, progress, sizes = Counter(), 0.0, []
-    for batch in epoch_batches(source, pairs["keep"], 7, 2, 64, buffer_size):
+    for batch in batches_of(source, pairs["keep"], 7, 2, 64, buffer_size):
         got += Counter(zip(batch.center.tolist(), map(str, batch.context.tolist())))
         progress += batch.progress
         sizes.append(batch.center.shape[0])
@@ -159,7 +160,7 @@ def test_a_buffer_below_a_row_group_shuffles_one_row_group(pairs):
     """The buffer takes in whole row groups (500 rows in this fixture), so any smaller size acts as
     one row group (what the config schema says of `shuffle_buffer`), and a larger one mixes groups."""
     def centers(buffer_size):
-        return np.concatenate([b.center for b in epoch_batches(pairs["skipgram"], pairs["keep"], 7, 0, 64, buffer_size)])
+        return np.concatenate([b.center for b in batches_of(pairs["skipgram"], pairs["keep"], 7, 0, 64, buffer_size)])
 
     one_group = centers(500)
     np.testing.assert_array_equal(centers(499), one_group)
@@ -171,7 +172,7 @@ def test_a_buffer_below_a_row_group_shuffles_one_row_group(pairs):
 
 def test_batches_are_shuffled_and_reproducible(pairs):
     def first(seed, epoch=0):
-        batches = epoch_batches(pairs["cbow"], pairs["keep"], seed, epoch, 32, 10**6)
+        batches = batches_of(pairs["cbow"], pairs["keep"], seed, epoch, 32, 10**6)
         return next(iter(batches)).center
 
     np.testing.assert_array_equal(first(1), first(1))

@@ -16,7 +16,7 @@ import pytest
 import w2v.training.train as train_mod
 import w2v.training.loop as loop_mod
 from w2v.data.pairs import read_pairs_metadata, write_pairs
-from w2v.training.train import train
+from helpers import train_files as train
 from w2v.training import sampling
 from w2v.data.vocab import load_vocab
 
@@ -42,8 +42,8 @@ class Recorder:
                 record.append((np.array(batch.center), np.array(batch.context), batch.progress, negs))
                 yield batch
 
-        def optimizer(name, params, lr):
-            opt = real_optimizer(name, params, lr)
+        def optimizer(name, params, lr, **kwargs):
+            opt = real_optimizer(name, params, lr, **kwargs)
             step = opt.step
 
             def spied_step():
@@ -190,7 +190,7 @@ def test_learning_rate_decays_linearly_from_alpha_to_min_alpha(zipf_pairs, tmp_p
         ("skipgram", "optimizer", "adagrad"),
         ("skipgram", "shuffle_buffer", 300),
         ("skipgram", "seed", 6),
-        ("cbow", "cbow_mean", "exact"),
+        ("cbow", "cbow_gradient", "exact"),
         ("cbow", "loss", "softmax"),
     ],
 )

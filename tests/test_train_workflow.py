@@ -9,7 +9,7 @@ import pytest
 from helpers import make_workdir, read_config, snakemake, write_config
 
 from w2v.config import model_settings
-from w2v.training.train import train
+from helpers import train_files as train
 from w2v.vectors import KeyedVectors
 
 pytestmark = pytest.mark.slow

@@ -262,6 +262,7 @@ def test_missing_user_dict(bad_workdir):
         ({"pairs": {"window": 500}}, "config key pairs.window: 500 is greater than the maximum of 50"),
         ({"segment": {"hmm": "yes"}}, "config key segment.hmm: 'yes' is not of type 'boolean'"),
         ({"segment": {"shards": 2}}, "config key segment.shards was replaced by segment.shard_mb"),
+        ({"train": {"cbow": {"cbow_mean": "exact"}}}, "train.cbow_mean is now train.cbow_gradient (values word2vec"),
         ({"clean": {"punctuation": True}}, "config key clean.punctuation: unknown key; known keys here: digits, latin"),
         ({"vocab": {"min_cout": 2}}, "config key vocab.min_cout: unknown key; did you mean vocab.min_count?"),
         ({"train": {"skipgram": {"epoch": 2}}}, "config key train.skipgram.epoch: unknown key; did you mean train.skipgram.epochs?"),

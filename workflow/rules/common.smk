@@ -11,8 +11,16 @@ import jsonschema
 import yaml
 from snakemake.utils import validate
 
+try:
+    import w2v
+except ImportError:  # snakemake outside the project's environment: the library from this checkout
+    sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from w2v.config import RENAMED_TRAIN_KEYS, check_train_settings, model_names, model_settings
+from w2v.errors import UserError
+from w2v.text.corpus import plan_corpus
+
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-TRAIN_MODELS = ("cbow", "skipgram")
+TRAIN_MODELS = model_names()  # the models the library's registry trains, each with its train.<model> section
 
 
 def stop(message: str) -> None:
@@ -97,6 +105,16 @@ if "shards" in (config.get("segment") or {}):
         "into its own shards): remove segment.shards, and set segment.shard_mb to about the corpus's size "
         "divided by the number of jobs you want"
     )
+def check_renamed_keys() -> None:
+    """An old key gets its new name, not "unknown key" (or, worse, a default in place of its value)."""
+    train = config.get("train") or {}
+    sections = [train] + [train.get(model) or {} for model in TRAIN_MODELS]
+    renamed = sorted({RENAMED_TRAIN_KEYS[key] for section in sections for key in section if key in RENAMED_TRAIN_KEYS})
+    if renamed:
+        stop("; ".join(renamed))
+
+
+check_renamed_keys()
 check_config(config, CONFIG_SCHEMA)
 validate(config, schema=str(CONFIG_SCHEMA))  # fills in the schema defaults
 
@@ -132,22 +150,13 @@ def report_safe_json(values: dict, **more) -> str:
 
 def train_settings(model: str) -> str:
     """The settings of one model as JSON: train.* keys, then train.<model> overrides, plus seed."""
-    section = config["train"]
-    values = {k: v for k, v in section.items() if k not in TRAIN_MODELS}
-    values.update(section.get(model) or {})
-    values["seed"] = config["seed"]
-    return json.dumps(values, sort_keys=True)
+    return json.dumps(model_settings(config, model), sort_keys=True)
 
 
 def check_train_combinations() -> None:
     """Each model's train settings taken together (min_alpha <= alpha, batch_size a multiple of
     negative_group, ...), as `w2v train` checks them: the schema sees one key at a time, and a
     bad pair would otherwise fail only when its train job starts, after the text stages ran."""
-    try:
-        from w2v.config import check_train_settings
-        from w2v.errors import UserError
-    except ImportError:  # jobs run in their own (conda) environment, where `w2v train` checks them
-        return
     for model in TRAIN_MODELS:
         try:
             check_train_settings(json.loads(train_settings(model)))
@@ -178,13 +187,6 @@ check_named_files()
 def plan_corpus_shards() -> dict:
     """The corpus's shards by name, in token-stream order, from the library's own planner (so the
     workflow and `w2v segment` agree): each file's own pieces, small files in hashed buckets."""
-    try:
-        from w2v.errors import UserError
-        from w2v.text.corpus import plan_corpus
-    except ImportError:  # snakemake outside the project's environment: the library from this checkout
-        sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-        from w2v.errors import UserError
-        from w2v.text.corpus import plan_corpus
     try:
         shards = plan_corpus([config["corpus"]], config["segment"]["shard_mb"], cache=TEXT_SIZES)
     except UserError as exc:

@@ -110,7 +110,7 @@ rule pairs:
     output:
         part="results/pairs/{model}/part-{shard}.parquet",
     wildcard_constraints:
-        model="cbow|skipgram",
+        model="|".join(TRAIN_MODELS),
     params:
         settings=settings("pairs", "seed"),
         part=shard_index,

@@ -13,12 +13,12 @@ rule train:
         chars="results/{model}.chars.vec",
         history="results/{model}.history.json",
     wildcard_constraints:
-        model="cbow|skipgram",
+        model="|".join(TRAIN_MODELS),
     params:
         settings=lambda wildcards: train_settings(wildcards.model),
         checkpoint="results/checkpoints/{model}.npz",
     # train.workers processes train on the CPU (Hogwild); BLAS stays single-threaded (small products).
-    threads: lambda wildcards: json.loads(train_settings(wildcards.model)).get("workers", 1)
+    threads: lambda wildcards: json.loads(train_settings(wildcards.model))["workers"]
     resources:
         # A hint for schedulers (e.g. `--resources gpu=1`): only an explicit cuda device claims a GPU.
         gpu=1 if config["train"]["device"] == "cuda" else 0,

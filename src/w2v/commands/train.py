@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 
-from w2v.config import add_train_flags, train_defaults
+from w2v.config import add_train_flags, model_names, train_defaults
 from w2v.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
             "defaults, then --settings, then the flags below."
         ),
     )
-    parser.add_argument("--model", required=True, choices=["cbow", "skipgram"], help="which model to train")
+    parser.add_argument("--model", required=True, choices=model_names(), help="which model to train")
     parser.add_argument(
         "--pairs", required=True, nargs="+",
         help="pairs part files, or a folder of them (results/pairs/{model}/part-*.parquet)",
@@ -64,15 +64,13 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    from w2v.training.train import full_settings, train  # noqa: PLC0415  (keeps `w2v --help` quick)
+    from w2v.training.settings import TrainSettings  # noqa: PLC0415  (keeps `w2v --help` quick)
+    from w2v.training.train import TrainFiles, train  # noqa: PLC0415
 
-    full_settings(settings)  # bad values stop here, before any input is read
-    device = settings.get("device", train_defaults(placement=True)["device"])
-    history = train(
-        args.model, args.pairs, args.vocab, settings, args.out_vec, args.out_history,
-        checkpoint_path=args.checkpoint, device=device, char_table=args.char_table,
-    )
+    settings = TrainSettings.from_mapping(settings_from_args(args))  # bad values stop here, before any input is read
+    files = TrainFiles(pairs=args.pairs, vocab=args.vocab, vec=args.out_vec, history=args.out_history,
+                       checkpoint=args.checkpoint, chars=args.char_table)
+    history = train(args.model, files, settings)
     log.info(
         "%s: %d epochs in %.1f s (%.0f words/s), final loss %.4f -> %s",
         args.model, len(history["epochs"]), history["train_seconds"], history["words_per_sec"] or 0,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +58,47 @@ SKIPGRAM_SCHEMA = pa.schema([
     ("context", pa.int32()),
     ("offset", pa.int8()),
 ])
+
+
+@dataclass(frozen=True)
+class PairsLayout:
+    """One kind of pairs file: its format id (the `w2v.format` metadata), Arrow schema and decoding.
+
+    The training registry (`w2v.training.registry`) pairs each model with its layout; readers and
+    writers take the columns and the schema from here, their one statement.
+    """
+
+    format: str
+    schema: Callable[[int], pa.Schema]
+
+    def columns(self) -> list[str]:
+        return self.schema(1).names
+
+    def row_bytes(self, window: int) -> int:
+        """Bytes of one decoded row (the in-memory size readers budget their caches with)."""
+        return sum(np.dtype(field.type.value_type.to_pandas_dtype()).itemsize * field.type.list_size
+                   if pa.types.is_fixed_size_list(field.type) else field.type.bit_width // 8
+                   for field in self.schema(window))
+
+    def decode(self, table: pa.Table, window: int, where: str) -> dict[str, np.ndarray]:
+        """A row group's columns as NumPy arrays; a list column becomes (rows, width), checked."""
+        out = {}
+        for field in self.schema(window):
+            column = table.column(field.name).combine_chunks()
+            if pa.types.is_fixed_size_list(field.type):
+                width = field.type.list_size
+                flat = column.flatten().to_numpy()
+                if column.null_count or flat.shape[0] != len(table) * width:
+                    raise UserError(f"{where}: {field.name} lists must hold {width} ids (window {window}); "
+                                    "rerun `w2v pairs` (rule pairs)")
+                out[field.name] = flat.reshape(len(table), width)
+            else:
+                out[field.name] = column.to_numpy()
+        return out
+
+
+CBOW_PAIRS = PairsLayout(CBOW_FORMAT, cbow_schema)
+SKIPGRAM_PAIRS = PairsLayout(SKIPGRAM_FORMAT, lambda window: SKIPGRAM_SCHEMA)
 
 
 def offsets(window: int) -> np.ndarray:

@@ -53,35 +53,34 @@ def share_training_state(net: Any, opt: Any) -> None:
 
 
 class WorkerSlice:
-    """Worker `index` of `count`'s part of a pairs dataset.
+    """Worker `index` of `count`'s part of a pairs dataset (read by the host pipeline only).
 
-    A dataset kept in memory, or one with few row groups, is split by slicing every chunk (the same
-    slice of rows of each), which gives the workers equal work however few row groups an epoch has.
-    A large streamed dataset is dealt out by whole row groups instead, so each worker reads and
-    decodes only its own share of the Parquet files. Exposes what `epoch_batches` reads: `model`,
-    `window`, `order` and `chunks`.
+    A dataset kept in memory, or one with few row groups, is split by slicing every row group (the
+    same slice of rows of each), which gives the workers equal work however few row groups an epoch
+    has. A large streamed dataset is dealt out by whole row groups instead, so each worker reads and
+    decodes only its own share of the Parquet files. Exposes what the host pipeline reads: `order`
+    and `row_groups`.
     """
 
     def __init__(self, source: Any, index: int, count: int) -> None:
         if not 0 <= index < count:
             raise ValueError(f"worker index {index} is outside 0..{count - 1}")
         self.source, self.index, self.count = source, index, count
-        self.model, self.window = source.model, source.window
         streamed = not getattr(source, "cached", True)
         self.dealt = streamed and getattr(source, "num_row_groups", 0) >= 4 * count
 
     def order(self, seed: int, epoch: int) -> list[int]:
         return self.source.order(seed, epoch)
 
-    def chunks(self, min_rows: int, device: str = "cpu", order: list[int] | None = None) -> Iterator[dict[str, Any]]:
-        if self.dealt:  # the CPU path: a chunk is a row group
+    def row_groups(self, order: list[int] | None = None) -> Iterator[dict[str, Any]]:
+        if self.dealt:
             yield from self.source.dealt_row_groups(self.index, self.count, order)
             return
-        for chunk in self.source.chunks(min_rows, device, order):
-            n = next(iter(chunk.values())).shape[0]
+        for group in self.source.row_groups(order):
+            n = next(iter(group.values())).shape[0]
             lo, hi = n * self.index // self.count, n * (self.index + 1) // self.count
             if hi > lo:
-                yield {name: column[lo:hi] for name, column in chunk.items()}
+                yield {name: column[lo:hi] for name, column in group.items()}
 
 
 class WorkerPool:

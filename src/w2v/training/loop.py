@@ -3,32 +3,30 @@
 `Epochs.run(epoch)` trains one epoch and returns its history record. With `workers` > 1 on the
 CPU, the epoch is split among worker processes that share the embedding matrices (see `hogwild`); the
 learning rate follows the progress of all workers together, so the schedule is the same linear
-decay as with one worker. On a GPU one process trains: the summed loss stays on the device and is
-read (one sync) every `LOSS_READ_EVERY` batches and at the end of the epoch.
+decay as with one worker. How batches are made and where the loss is read is the pipeline's
+business (`w2v.training.pipeline`), chosen once by `train()`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 from tqdm import tqdm
 
-import jingu
 from w2v.errors import UserError
 from w2v.training import sampling
-from w2v.training.batches import Batch, epoch_batches, prefetch
 from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array
+from w2v.training.pipeline import LOSS_READ_EVERY, Batch, BatchPlan, epoch_batches
+from w2v.training.reader import PairsDataset
+from w2v.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
-
-# On a GPU the summed loss stays on the device and is read (one sync) every this many batches.
-LOSS_READ_EVERY = 50
 
 
 class TrainingDiverged(UserError):
@@ -73,122 +71,99 @@ class Progress(NamedTuple):
         self.stop[:] = 0
 
 
-def train_part(
-    net: Any, opt: Any, batches: Iterable[Batch], scale: float, schedule: Schedule, start_rows: float,
-    progress: Progress, slot: int, on_gpu: bool = False, bar: Any = None,
-) -> PartResult:
-    """Forward, backward and optimizer step for each batch; `start_rows` are the source rows of the
-    epochs before this one. Stops early (the loss then not finite) when any worker diverges."""
-    group = opt.param_groups[0]
-    loss_sum, examples, count = 0.0, 0, 0
-    device_loss = None  # GPU: the summed loss of the batches since the last read, on the device
-    lr = schedule.lr(start_rows)
-    try:
-        for batch in batches:
-            if progress.stop[0]:
-                break
-            lr = schedule.lr(start_rows + float(progress.rows.sum()))
-            group["lr"] = lr
-            loss = net(batch.center, batch.context, batch.negatives, scale)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
-            if on_gpu:
-                device_loss = loss.data if device_loss is None else device_loss + loss.data
-                if (count + 1) % LOSS_READ_EVERY == 0:
-                    loss_sum += float(device_loss)  # the one device->host sync of these batches
-                    device_loss = None
-            else:
-                loss_sum += float(loss.data)
-            examples += batch.center.shape[0]
-            count += 1
-            progress.rows[slot] += batch.progress
-            if not math.isfinite(loss_sum):
-                progress.stop[0] = 1
-                break
-            if bar is not None:
-                bar.update(float(progress.rows.sum()) - bar.n)
-                if count % LOSS_READ_EVERY == 0:
-                    bar.set_postfix(loss=f"{loss_sum / max(examples, 1):.3f}")
-    except BaseException:
-        progress.stop[0] = 1  # the other workers stop too; the caller raises this error
-        raise
-    if device_loss is not None:
-        loss_sum += float(device_loss)  # also waits for the epoch's last step
-    return PartResult(loss_sum, examples, count, lr)
+@dataclass
+class Setup:
+    """What every epoch of a training run works with, made once by `train()`."""
 
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    net: Any
+    opt: Any
+    source: PairsDataset
+    plan: BatchPlan
+    pipeline: Any  # a HostPipeline or a DevicePipeline
+    settings: TrainSettings
+    n_tokens: int
 
 
 class Epochs:
-    """Trains epochs of `source` into `net`: in this process, or with `workers` Hogwild processes
-    on the CPU (started at the first epoch, stopped by `close`). `keep_prob` and the `unigram`
-    table (see `sampling`) live on `device`."""
+    """Trains epochs of a `Setup`: in this process, or with `workers` Hogwild processes on the CPU
+    (started at the first epoch, stopped by `close`)."""
 
-    def __init__(
-        self, net: Any, opt: Any, source: Any, cfg: dict, keep_prob: Any, unigram: Any, seed: int,
-        n_tokens: int, device: str,
-    ) -> None:
-        self.net, self.opt, self.source, self.cfg = net, opt, source, cfg
-        self.keep_prob, self.unigram, self.seed, self.n_tokens, self.device = keep_prob, unigram, seed, n_tokens, device
-        self.on_gpu = device != "cpu"
-        self.workers = 1 if self.on_gpu else int(cfg["workers"])
-        if self.on_gpu and cfg["workers"] > 1:
-            log.info("train.workers applies to the CPU; one process trains on %s", device)
-        self.negative = cfg["negative"] if cfg["loss"] == "negative" else 0
-        shared = cfg["shared_negatives"]
-        self.scale = self.negative / shared if shared else 1.0
-        self.schedule = Schedule(cfg["alpha"], cfg["min_alpha"], float(source.num_rows * cfg["epochs"]))
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        settings = setup.settings
+        self.workers = setup.pipeline.workers(settings.workers)
+        self.schedule = Schedule(settings.alpha, settings.min_alpha, float(setup.source.num_rows * settings.epochs))
         self.progress = Progress.create(self.workers)
-        # With a worker on every core a prefetch thread finds no idle core, and only competes with
-        # its own worker's step for the GIL.
-        self.spare_core = _usable_cores() > self.workers
         self.pool: WorkerPool | None = None
         self.bar: Any = None
 
     def part(self, index: int, epoch: int) -> PartResult:
         """Worker `index`'s part of `epoch` (the whole epoch with one worker)."""
-        cfg = self.cfg
-        source = self.source if self.workers == 1 else WorkerSlice(self.source, index, self.workers)
-        seed = sampling.worker_seed(self.seed, index, self.workers)
-        stream = epoch_batches(
-            source, self.keep_prob, seed, epoch, cfg["batch_size"], cfg["shuffle_buffer"], self.unigram,
-            self.negative, cfg["shared_negatives"], self.device, cfg["negative_group"],
-        )
-        if not self.on_gpu and self.spare_core:
-            stream = prefetch(stream)  # masking, shuffling and draws overlap the step on a spare core
-        start_rows = float(self.source.num_rows * epoch)
-        bar = self.bar if index == 0 else None
-        return train_part(self.net, self.opt, stream, self.scale, self.schedule, start_rows, self.progress, index,
-                          self.on_gpu, bar)
+        setup = self.setup
+        source = setup.source if self.workers == 1 else WorkerSlice(setup.source, index, self.workers)
+        seed = sampling.worker_seed(setup.settings.seed, index, self.workers)
+        batches = setup.pipeline.stream(epoch_batches(source, setup.plan, setup.pipeline, seed, epoch))
+        return self.train_part(batches, float(setup.source.num_rows * epoch), index)
+
+    def train_part(self, batches: Iterable[Batch], start_rows: float, slot: int) -> PartResult:
+        """Forward, backward and optimizer step for each batch; `start_rows` are the source rows of the
+        epochs before this one. Stops early (the loss then not finite) when any worker diverges."""
+        net, opt, progress = self.setup.net, self.setup.opt, self.progress
+        bar = self.bar if slot == 0 else None
+        group = opt.param_groups[0]
+        loss = self.setup.pipeline.loss()
+        examples, count = 0, 0
+        lr = self.schedule.lr(start_rows)
+        try:
+            for batch in batches:
+                if progress.stop[0]:
+                    break
+                lr = group["lr"] = self.schedule.lr(start_rows + float(progress.rows.sum()))
+                batch_loss = net(batch.center, batch.context, batch.negatives, self.setup.settings.negative_scale)
+                batch_loss.backward()
+                opt.step()
+                opt.zero_grad()
+                loss.add(batch_loss.data)
+                examples += batch.center.shape[0]
+                count += 1
+                progress.rows[slot] += batch.progress
+                if not math.isfinite(loss.total):
+                    progress.stop[0] = 1
+                    break
+                if bar is not None:
+                    self._show(bar, loss.total / max(examples, 1), count)
+        except BaseException:
+            progress.stop[0] = 1  # the other workers stop too; the caller raises this error
+            raise
+        return PartResult(loss.finish(), examples, count, lr)  # finish also waits for the last step
+
+    def _show(self, bar: Any, mean_loss: float, count: int) -> None:
+        bar.update(float(self.progress.rows.sum()) - bar.n)
+        if count % LOSS_READ_EVERY == 0:
+            bar.set_postfix(loss=f"{mean_loss:.3f}")
 
     def run(self, epoch: int) -> dict:
         """Train `epoch` (0-based) and return its history record; raises TrainingDiverged on NaN/inf."""
         t0 = time.perf_counter()  # the first epoch's time includes starting the workers
         if self.workers > 1 and self.pool is None:
-            share_training_state(self.net, self.opt)
+            share_training_state(self.setup.net, self.setup.opt)
             self.pool = WorkerPool(self.workers, self.part)  # forked before any thread of ours starts
         self.progress.reset()
-        epochs = self.cfg["epochs"]
-        self.bar = tqdm(total=self.source.num_rows, desc=f"epoch {epoch + 1}/{epochs}", unit="row",
-                        disable=None, leave=False)
+        self.bar = tqdm(total=self.setup.source.num_rows, desc=f"epoch {epoch + 1}/{self.setup.settings.epochs}",
+                        unit="row", disable=None, leave=False)
         try:
             results = [self.part(0, epoch)] if self.pool is None else self.pool.run_epoch(epoch)
         finally:
             self.bar.close()
             self.bar = None
-        if self.on_gpu:
-            jingu.cuda.synchronize()
-        seconds = time.perf_counter() - t0
+        self.setup.pipeline.finish_epoch()
+        return self._record(epoch, results, time.perf_counter() - t0)
+
+    def _record(self, epoch: int, results: list[PartResult], seconds: float) -> dict:
         loss_sum = sum(r.loss_sum for r in results)
         examples = sum(r.examples for r in results)
         if not math.isfinite(loss_sum) or self.progress.stop[0]:
-            alpha = self.cfg["alpha"]
+            alpha = self.setup.settings.alpha
             raise TrainingDiverged(
                 f"training diverged in epoch {epoch + 1}: the loss became {loss_sum}; lower train.alpha "
                 f"(now {alpha}) in config/config.yaml, e.g. to {alpha / 2:g}, or use a smaller batch_size; "
@@ -198,7 +173,7 @@ class Epochs:
             "epoch": epoch + 1,
             "loss": loss_sum / max(examples, 1),
             "alpha": min(r.lr for r in results),
-            "words_per_sec": self.n_tokens / seconds if seconds > 0 else None,
+            "words_per_sec": self.setup.n_tokens / seconds if seconds > 0 else None,
             "seconds": seconds,
             "examples": examples,
             "batches": sum(r.batches for r in results),

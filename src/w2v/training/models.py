@@ -6,7 +6,7 @@ row `PAD_ID` is padding and stays zero) and the output side, `embed_out` for neg
 learning rate means what it means in word2vec (a step per example, not per batch average).
 
 - CBOW: hidden = mean of the non-padding context vectors (`training.ops.context_mean`); predicts the
-  center word. `cbow_mean="gensim"` gives every context word the full error of the mean, as
+  center word. `gradient="word2vec"` gives every context word the full error of the mean, as
   word2vec and gensim do; `"exact"` is the true gradient of the mean.
 - Skip-gram: as in word2vec, each (center, context) pair feeds the context word's input vector and
   predicts the center word.
@@ -18,6 +18,7 @@ of its own row and its characters' mean); the exported vectors are those compose
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,24 +32,28 @@ from w2v.data.vocab import PAD_ID
 
 LOSSES = ("negative", "softmax")
 COMPOSE_ROWS = 16384  # words composed at once when exporting
-CBOW_MEANS = ("gensim", "exact")
+CBOW_GRADIENTS = ("word2vec", "exact")
+
+
+@dataclass(frozen=True)
+class Init:
+    """Where and how a model's tables are made: `device`, `dtype`, and the `generator` of word2vec's
+    uniform draws (jingu's default generator when None)."""
+
+    device: Any = None
+    dtype: Any = np.float32
+    generator: np.random.Generator | None = None
 
 
 class Word2Vec(nn.Module):
     """Shared parts: the two embedding matrices, word2vec's initialization and the output loss."""
 
     def __init__(
-        self,
-        vocab_size: int,
-        dim: int,
-        loss: str = "negative",
-        dtype: Any = np.float32,
-        device: Any = None,
-        generator: np.random.Generator | None = None,
-        negative_group: int = 1,
-        composition: Composition | None = None,
+        self, vocab_size: int, dim: int, loss: str = "negative", negative_group: int = 1,
+        composition: Composition | None = None, init: Init = Init(),
     ) -> None:
         super().__init__()
+        device, dtype, generator = init.device, init.dtype, init.generator
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if vocab_size < 2 or dim < 1:
@@ -73,6 +78,11 @@ class Word2Vec(nn.Module):
             self.output = nn.Linear(dim, vocab_size, bias=False, dtype=dtype, device=device)
             with jingu.no_grad():
                 self.output.weight.data[...] = 0.0
+
+    @classmethod
+    def options(cls, settings: Any) -> dict[str, Any]:
+        """The constructor's keyword arguments that `settings` (a `TrainSettings`) decide."""
+        return {"loss": settings.loss, "negative_group": settings.negative_group}
 
     def output_loss(self, hidden: jingu.Tensor, targets: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
         """Summed loss of predicting `targets` from `hidden`.
@@ -114,15 +124,19 @@ class Word2Vec(nn.Module):
 class CBOW(Word2Vec):
     """Continuous bag of words: the mean of the context vectors predicts the center word."""
 
-    def __init__(self, vocab_size: int, dim: int, loss: str = "negative", cbow_mean: str = "gensim", **kwargs: Any) -> None:
+    def __init__(self, vocab_size: int, dim: int, loss: str = "negative", gradient: str = "word2vec", **kwargs: Any) -> None:
         super().__init__(vocab_size, dim, loss, **kwargs)
-        if cbow_mean not in CBOW_MEANS:
-            raise ValueError(f"cbow_mean must be one of {CBOW_MEANS}, got {cbow_mean!r}")
-        self.cbow_mean = cbow_mean
+        if gradient not in CBOW_GRADIENTS:
+            raise ValueError(f"CBOW gradient must be one of {CBOW_GRADIENTS}, got {gradient!r}")
+        self.gradient = gradient
+
+    @classmethod
+    def options(cls, settings: Any) -> dict[str, Any]:
+        return {**super().options(settings), "gradient": settings.cbow_gradient}
 
     def hidden(self, context: Any) -> jingu.Tensor:
         """(B, 2*window) context ids, `PAD_ID` for padding -> (B, dim) mean of their vectors."""
-        return context_mean(self.embed_in, context, exact=self.cbow_mean == "exact", bags=self.bags)
+        return context_mean(self.embed_in, context, exact=self.gradient == "exact", bags=self.bags)
 
 
 class SkipGram(Word2Vec):
@@ -131,18 +145,3 @@ class SkipGram(Word2Vec):
     def hidden(self, context: Any) -> jingu.Tensor:
         """(B,) context ids -> (B, dim) their input vectors."""
         return input_vectors(self.embed_in, context, self.bags)
-
-
-def build_model(
-    name: str, vocab_size: int, settings: dict, device: Any = None, generator: np.random.Generator | None = None,
-    composition: Composition | None = None,
-) -> Word2Vec:
-    """The model named `name` ("cbow" or "skipgram") configured from train `settings`, with words
-    composed from characters when a `composition` is given."""
-    common = dict(loss=settings.get("loss", "negative"), device=device, generator=generator,
-                  negative_group=settings.get("negative_group", 1), composition=composition)
-    if name == "cbow":
-        return CBOW(vocab_size, settings["vector_size"], cbow_mean=settings.get("cbow_mean", "gensim"), **common)
-    if name == "skipgram":
-        return SkipGram(vocab_size, settings["vector_size"], **common)
-    raise ValueError(f"unknown model {name!r}; expected 'cbow' or 'skipgram'")

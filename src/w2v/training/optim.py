@@ -38,10 +38,12 @@ def _update_rows(table: np.ndarray, acc: np.ndarray, g: RowSparse, lr: float, ep
 class RowAdagrad(jingu.optim.Optimizer):
     """Adagrad with one accumulator per row of each (2-D) parameter."""
 
-    def __init__(self, params: Iterable[Any], lr: float, eps: float = 1e-8, initial_accumulator: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Any], lr: float, eps: float = 1e-8, initial_accumulator: float = 0.0,
+                 dense: bool = False) -> None:
         if lr <= 0 or eps <= 0 or initial_accumulator < 0:
             raise ValueError(f"RowAdagrad needs lr > 0, eps > 0 and initial_accumulator >= 0, got {lr}, {eps}, {initial_accumulator}")
         super().__init__(params, {"lr": lr, "eps": eps, "initial_accumulator": initial_accumulator})
+        self.dense = dense  # scatter sparse gradients into a dense array (a GPU's choice) instead of coalescing
         for group in self.param_groups:  # made now, so that Hogwild workers can share them
             for p in group["params"]:
                 self._accumulator(p, group)
@@ -62,7 +64,7 @@ class RowAdagrad(jingu.optim.Optimizer):
             for p, g in self._grads(group, coalesce=False):
                 xp = get_array_module(p.data)
                 if isinstance(g, RowSparse):
-                    g = g.coalesce() if xp is np else g.to_dense()
+                    g = g.to_dense() if self.dense else g.coalesce()
                 acc = self._accumulator(p, group)
                 if isinstance(g, RowSparse):
                     _update_rows(p.data, acc, g, lr, eps)
