@@ -284,11 +284,12 @@ def scores(kv, args: argparse.Namespace) -> dict:
 
 def train_ours(model: str, pairs: Path, vocab_path: Path, settings: dict, args: argparse.Namespace, tmp: Path):
     """Our vectors (with their chars file, when training writes one) and the training history."""
-    from w2v.training.train import train  # noqa: PLC0415
+    from w2v.training.train import TrainFiles, train  # noqa: PLC0415
     from w2v.vectors import KeyedVectors  # noqa: PLC0415
 
     vec, hist = tmp / f"{model}.vec", tmp / f"{model}.history.json"
-    history = train(model, pairs, vocab_path, settings, vec, hist, device=args.device)
+    history = train(model, TrainFiles(pairs=pairs, vocab=vocab_path, vec=vec, history=hist),
+                    {**settings, "device": args.device})
     return KeyedVectors.load_word2vec_format(vec), history
 
 

@@ -28,22 +28,18 @@ import yaml  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-import jingu  # noqa: E402
 from w2v.config import model_settings, with_defaults  # noqa: E402
-from w2v.training.models import build_model  # noqa: E402
-from w2v.data.pairs import read_dataset_metadata  # noqa: E402
-from w2v.training.train import composition_for, full_settings, make_optimizer  # noqa: E402
-from w2v.training import sampling  # noqa: E402
-from w2v.training.batches import PairsDataset  # noqa: E402
 from w2v.training.loop import Epochs  # noqa: E402
-from w2v.data.vocab import load_vocab  # noqa: E402
+from w2v.training.registry import model_kind  # noqa: E402
+from w2v.training.settings import TrainSettings  # noqa: E402
+from w2v.training.train import TrainFiles, prepare  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--results", default=str(REPO / "results"), help="folder with vocab.tsv and pairs/{model}/")
     p.add_argument("--config", default=str(REPO / "config/config.yaml"))
-    p.add_argument("--models", nargs="+", default=["cbow", "skipgram"], choices=["cbow", "skipgram"])
+    p.add_argument("--models", nargs="+", default=["cbow", "skipgram"])
     p.add_argument("--epochs", type=int, default=2, help="epochs timed (the first one also reads Parquet)")
     p.add_argument("--profile", type=int, default=0, help="print the top N functions by own time (cProfile)")
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"],
@@ -63,21 +59,14 @@ def run(model: str, args: argparse.Namespace) -> None:
     for item in args.set:
         key, value = item.split("=", 1)
         settings[key] = json.loads(value)
-    settings["workers"] = args.workers
-    cfg = full_settings(settings)
-    vocab = load_vocab(results / "vocab.tsv")
-    meta, files = read_dataset_metadata(results / "pairs" / model)
-    source = PairsDataset(files, model, meta["window"])
-    keep = sampling.keep_probabilities(vocab.counts, cfg["sample"])
-    table = sampling.unigram_table(vocab.counts, cfg["ns_exponent"])
-    seed = int(cfg["seed"])
-    composition = composition_for(cfg, vocab, results / "chars.tsv")
-    net = build_model(model, len(vocab), cfg, device="cpu", generator=np.random.default_rng([seed, 0x1A17]),
-                      composition=composition)
-    opt = make_optimizer(cfg["optimizer"], net.parameters(), cfg["alpha"])
-    epochs = Epochs(net, opt, source, cfg, keep, table, seed, meta["n_tokens"], "cpu")
+    settings.update(workers=args.workers, device="cpu")
+    files = TrainFiles(pairs=results / "pairs" / model, vocab=results / "vocab.tsv", vec=results / "unused.vec",
+                       history=results / "unused.json", chars=results / "chars.tsv")
+    setup = prepare(model_kind(model), files, TrainSettings.from_mapping(settings)).run
     if args.no_prefetch:
-        epochs.spare_core = False
+        setup.pipeline.spare_core = False
+    net, opt = setup.net, setup.opt
+    epochs = Epochs(setup)
     phases = _time_phases(net, opt)
     prof = cProfile.Profile(time.process_time) if args.profile else None
     cpu, wall = [], []

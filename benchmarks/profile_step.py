@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 import jingu  # noqa: E402
-from w2v.training.models import build_model  # noqa: E402
+from w2v.training.registry import build_model  # noqa: E402
+from w2v.training.pipeline import pipeline_for  # noqa: E402
 from w2v.training.train import make_optimizer  # noqa: E402
 from w2v.training import sampling  # noqa: E402
 
@@ -67,7 +68,7 @@ def profile(model: str, batch: int, args: argparse.Namespace, counts: np.ndarray
     sync = jingu.cuda.synchronize
     optimizer = args.optimizer or ("sgd" if dev == "cpu" else "adagrad")
     net = build_model(model, len(counts), {"vector_size": 100}, device=dev, generator=np.random.default_rng(0))
-    opt = make_optimizer(optimizer, net.parameters(), 0.05)
+    opt = make_optimizer(optimizer, net.parameters(), 0.05, dense=pipeline_for(dev).dense_updates)
     host = make_batch(model, counts, batch, args.window, args.negative, np.random.default_rng(1))
     b = {k: jingu.cuda.to_device(v, dev) for k, v in host.items()}
     phases = {"forward": 0.0, "backward": 0.0, "step": 0.0}

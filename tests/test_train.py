@@ -309,3 +309,21 @@ def test_two_workers_stop_on_divergence_and_write_nothing(corpus, tmp_path):
         run(corpus, tmp_path, "cbow", workers=2, alpha=10.0, min_alpha=0.0)
     assert not (tmp_path / "v.vec").exists()
     assert not multiprocessing.active_children()
+
+
+def test_row_adagrad_dense_updates_match_the_sparse_ones():
+    """The device pipeline's choice (scatter the gradient into a dense array) steps as coalescing does."""
+    from w2v.training.optim import RowAdagrad
+
+    import jingu
+
+    w0 = np.random.default_rng(3).normal(size=(6, 4))
+    tables = [jingu.Tensor(w0.copy(), requires_grad=True) for _ in range(2)]
+    opts = [RowAdagrad([tables[0]], lr=0.3), RowAdagrad([tables[1]], lr=0.3, dense=True)]
+    rows, values = np.array([4, 1, 4]), np.random.default_rng(4).normal(size=(3, 4))  # row 4 twice
+    for _ in range(3):
+        for table, opt in zip(tables, opts):
+            table.grad = jingu.RowSparse(rows, values, (6, 4))
+            opt.step()
+    np.testing.assert_allclose(tables[1].numpy(), tables[0].numpy(), rtol=1e-12)
+    assert np.all(tables[0].numpy()[[0, 2, 3, 5]] == w0[[0, 2, 3, 5]])
