@@ -28,6 +28,7 @@ import yaml  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+import jingu  # noqa: E402
 from w2v.config import model_settings, with_defaults  # noqa: E402
 from w2v.training.loop import Epochs  # noqa: E402
 from w2v.training.registry import model_kind  # noqa: E402

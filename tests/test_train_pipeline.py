@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import jingu
 from jingu import cuda
 from w2v.errors import UserError
 from w2v.training.loop import Epochs, Setup, TrainingDiverged
@@ -212,7 +213,7 @@ class _StubNet:
         return SimpleNamespace(data=(center.astype(xp.float32) * 0 + self.value).sum(), backward=lambda: None)
 
 
-_STUB_OPT = SimpleNamespace(param_groups=[{"lr": 0.0}], step=lambda: None, zero_grad=lambda: None)
+_STUB_OPT = jingu.optim.SGD([jingu.nn.Parameter(np.zeros((1, 1)))], lr=0.05)  # no gradient: its steps change nothing
 
 
 def _setup(corpus, net) -> Setup:

@@ -124,6 +124,13 @@ def test_linear_lr_schedule() -> None:
     assert lrs[5] == lrs[6] == pytest.approx(0.0001)
     with pytest.raises(ValueError, match="total_iters"):
         optim.LinearLR(opt, total_iters=0)
+    # seek: a fractional position (progress in examples), forwards or back, clamped at the end
+    sched.seek(2.5)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.025 - (0.025 - 0.0001) * 2.5 / 4)
+    sched.seek(0.0)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.025)
+    sched.seek(40.0)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0001)
     opt = optim.SGD([_param([1.0], "cpu")], lr=0.025)
     lam = optim.LambdaLR(opt, lambda step: 0.5**step)
     lam.step()

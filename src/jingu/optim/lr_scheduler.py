@@ -30,6 +30,12 @@ class LRScheduler:
         self.last_epoch += 1
         self._apply()
 
+    def seek(self, position: float) -> None:
+        """Set the rates for `position` steps into the schedule; a fractional position suits progress
+        counted in examples rather than optimizer steps (several workers adding to one count, say)."""
+        self.last_epoch = position
+        self._apply()
+
     def get_last_lr(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]
 

@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from tqdm import tqdm
 
+import jingu
+
 from w2v.errors import UserError
 from w2v.training import sampling
 from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array
@@ -31,17 +33,6 @@ log = logging.getLogger(__name__)
 
 class TrainingDiverged(UserError):
     """The loss became NaN or infinite."""
-
-
-class Schedule(NamedTuple):
-    """word2vec's learning rate: linear from `alpha` to `min_alpha` over `total_rows` source rows."""
-
-    alpha: float
-    min_alpha: float
-    total_rows: float
-
-    def lr(self, done_rows: float) -> float:
-        return max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * done_rows / self.total_rows)
 
 
 class PartResult(NamedTuple):
@@ -92,7 +83,9 @@ class Epochs:
         self.setup = setup
         settings = setup.settings
         self.workers = setup.pipeline.workers(settings.workers)
-        self.schedule = Schedule(settings.alpha, settings.min_alpha, float(setup.source.num_rows * settings.epochs))
+        # word2vec's learning rate: linear from alpha to min_alpha over every source row of every epoch
+        self.schedule = jingu.optim.LinearLR(setup.opt, 1.0, settings.min_alpha / settings.alpha,
+                                             total_iters=max(1, setup.source.num_rows * settings.epochs))
         self.progress = Progress.create(self.workers)
         self.pool: WorkerPool | None = None
         self.bar: Any = None
@@ -111,14 +104,16 @@ class Epochs:
         net, opt, progress = self.setup.net, self.setup.opt, self.progress
         bar = self.bar if slot == 0 else None
         group = opt.param_groups[0]
+        self.schedule.seek(start_rows)
         loss = self.setup.pipeline.loss()
         examples, count = 0, 0
-        lr = self.schedule.lr(start_rows)
+        lr = group["lr"]
         try:
             for batch in batches:
                 if progress.stop[0]:
                     break
-                lr = group["lr"] = self.schedule.lr(start_rows + float(progress.rows.sum()))
+                self.schedule.seek(start_rows + float(progress.rows.sum()))
+                lr = group["lr"]
                 batch_loss = net(batch.center, batch.context, batch.negatives, self.setup.settings.negative_scale)
                 batch_loss.backward()
                 opt.step()
