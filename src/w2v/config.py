@@ -133,13 +133,17 @@ def check_train_settings(settings: dict[str, Any]) -> dict[str, Any]:
 # ---- command-line flags -------------------------------------------------------------------------
 
 
-def _parse_bool(text: str) -> bool:
-    from w2v.commands._args import boolean  # noqa: PLC0415
+def boolean(text: str) -> bool:
+    """Parse true/false (any case, also 1/0, yes/no), as `{params.settings[key]}` renders a bool."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
-    return boolean(text)
 
-
-FLAG_TYPES = {"integer": int, "number": float, "boolean": _parse_bool, "string": str}
+FLAG_TYPES = {"integer": int, "number": float, "boolean": boolean, "string": str}
 
 
 def add_train_flags(parser: argparse.ArgumentParser) -> list[str]:

@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-
-def boolean(text: str) -> bool:
-    """Parse true/false (any case, also 1/0, yes/no), as `{params.settings[key]}` renders a bool."""
-    value = text.strip().lower()
-    if value in ("true", "1", "yes"):
-        return True
-    if value in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+from w2v.config import boolean  # noqa: F401 - the subcommands' true/false type, defined with the train flags
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
