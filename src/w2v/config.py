@@ -50,6 +50,12 @@ def model_names() -> tuple[str, ...]:
     return tuple(k for k, v in schema()["properties"]["train"]["properties"].items() if v.get("type") == "object")
 
 
+def model_title(name: str) -> str:
+    """How the report writes a model's name (its section's `title` in the schema; the name itself
+    for anything else)."""
+    return schema()["properties"]["train"]["properties"].get(name, {}).get("title", name)
+
+
 def train_properties() -> dict[str, dict[str, Any]]:
     """Schema of every train setting a run takes: the `train` keys (not the per-model sections), and `seed`."""
     props = {k: v for k, v in schema()["properties"]["train"]["properties"].items() if k not in model_names()}

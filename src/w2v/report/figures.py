@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from w2v.config import model_title
 from w2v.errors import UserError
 from w2v.io import atomic_path
 from w2v.vectors import KeyedVectors
@@ -32,12 +33,9 @@ CJK_FILE_PARTS = (
     "notosanscjk", "notoserifcjk", "notosanssc", "sourcehansans", "wqy-microhei", "wqy-zenhei",
     "droidsansfallback", "uming", "ukai", "simhei", "simsun", "msyh", "pingfang",
 )
-DISPLAY = {"cbow": "CBOW", "skipgram": "skip-gram"}
-
-
 def display_name(model: str) -> str:
-    """How a model is named in the report (CBOW, skip-gram)."""
-    return DISPLAY.get(model, model)
+    """How a model is named in the report (CBOW, skip-gram): its config section's title."""
+    return model_title(model)
 
 
 def find_cjk_font(font_file: str = ""):
