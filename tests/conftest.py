@@ -55,3 +55,32 @@ def fake_gpu(monkeypatch):
     import fake_cupy  # noqa: PLC0415
 
     return fake_cupy, fake_cupy.install(monkeypatch)
+
+
+class _FakeDevice:
+    """cupy.cuda.Device stand-in usable as a context manager."""
+
+    def __init__(self, *args):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def synchronize(self):
+        pass
+
+
+@pytest.fixture
+def fake_cuda(fake_gpu, monkeypatch):
+    """The fake CuPy as one visible GPU, so that `train.device: cuda` trains through the device
+    pipeline end to end on the CPU: (the fake module, its counters)."""
+    import sys  # noqa: PLC0415
+    import types  # noqa: PLC0415
+
+    cupy = sys.modules["cupy"]
+    monkeypatch.setattr(cupy, "cuda", types.SimpleNamespace(
+        Device=_FakeDevice, runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), compiler=cupy.cuda.compiler))
+    return fake_gpu

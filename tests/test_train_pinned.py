@@ -18,8 +18,6 @@ and say why in the commit.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -73,34 +71,12 @@ def corpus(tmp_path_factory) -> dict:
 
 
 @pytest.fixture
-def device(request, monkeypatch) -> str:
+def device(request) -> str:
     """"cpu", or "cuda" on the fake CuPy (a NumPy stand-in that runs jingu's device code)."""
     if request.param == "cpu":
         return "cpu"
-    sys.path.insert(0, str(Path(__file__).parent / "jingu"))
-    import fake_cupy  # noqa: PLC0415
-
-    fake_cupy.install(monkeypatch)
-    cupy = sys.modules["cupy"]
-    monkeypatch.setattr(cupy, "cuda", types.SimpleNamespace(
-        Device=_Device, runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), compiler=cupy.cuda.compiler))
+    request.getfixturevalue("fake_cuda")
     return "cuda"
-
-
-class _Device:
-    """cupy.cuda.Device stand-in usable as a context manager."""
-
-    def __init__(self, *args):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def synchronize(self):
-        pass
 
 
 @pytest.mark.parametrize("device", sorted(DEVICES), indirect=True)
