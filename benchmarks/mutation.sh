@@ -18,11 +18,14 @@ root="$PWD"
 declare -A MODULES=(
     [checkpoint]="src/w2v/training/checkpoint.py|tests/test_resume_fingerprint.py"
     [sampling]="src/w2v/training/sampling.py|tests/test_sampling_contract.py tests/test_train_sampling.py tests/test_train_semantics.py tests/test_train_hogwild.py"
-    [loop]="src/w2v/training/loop.py|tests/test_train_pipeline.py tests/test_train_semantics.py tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
-    [batches]="src/w2v/training/batches.py|tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_hogwild.py tests/test_train_semantics.py"
+    [loop]="src/w2v/training/loop.py|tests/test_train_pipeline.py tests/test_train_semantics.py tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train_fake_device.py"
+    [pipeline]="src/w2v/training/pipeline.py|tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_pinned.py tests/test_train_fake_device.py tests/test_train_semantics.py"
+    [reader]="src/w2v/training/reader.py|tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_hogwild.py tests/test_train.py"
+    [settings]="src/w2v/training/settings.py|tests/test_config.py tests/test_train_pinned.py"
+    [registry]="src/w2v/training/registry.py|tests/test_models.py tests/test_train_pinned.py tests/test_train.py"
     [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [optim]="src/w2v/training/optim.py|tests/test_train.py tests/test_models.py"
-    [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py"
+    [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py tests/test_train_pinned.py tests/test_train_fake_device.py"
     [models]="src/w2v/training/models.py|tests/test_models.py tests/test_train_outputs.py tests/test_train_semantics.py"
     [word2vec_format]="src/w2v/vectors/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
     [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
@@ -31,7 +34,7 @@ declare -A MODULES=(
     [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_train_pipeline.py"
     [counts]="src/w2v/data/counts.py|tests/test_sharding.py tests/test_cli.py"
 )
-ORDER=(checkpoint sampling loop word2vec_format batches hogwild optim train models vectors corpus vocab pairs counts)
+ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train models vectors corpus vocab pairs counts)
 
 if [[ $# -eq 0 ]]; then
     for name in "${ORDER[@]}"; do printf '%-16s %s\n' "$name" "${MODULES[$name]//|/   <- }"; done
