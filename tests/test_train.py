@@ -302,6 +302,33 @@ def test_two_workers_resume_from_the_epoch_checkpoint(corpus, tmp_path):
     assert not ckpt.exists()
 
 
+def test_an_optimizer_with_lazy_state_trains_alone_but_not_with_two_workers(corpus, tmp_path, monkeypatch):
+    # Its state, made at the first step, would stay private to each worker: refused before any fork.
+    import jingu
+    from w2v import train as train_module
+
+    class LazyCountingSGD(jingu.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        def step(self):
+            for group in self.param_groups:
+                for p, g in self._grads(group):
+                    self.state.setdefault(p, {}).setdefault("steps", np.zeros(1))[0] += 1
+                    if isinstance(g, jingu.RowSparse):
+                        g.add_to(p.data, -group["lr"])
+                    else:
+                        p.data -= group["lr"] * g
+
+    monkeypatch.setattr(train_module, "make_optimizer", lambda name, params, lr: LazyCountingSGD(params, lr=lr))
+    run(corpus, tmp_path / "one", "cbow", epochs=1)
+    assert (tmp_path / "one" / "v.vec").exists()
+    with pytest.raises(TypeError, match="train.workers > 1 shares .*LazyCountingSGD makes its state lazily"):
+        run(corpus, tmp_path / "two", "cbow", workers=2, epochs=1)
+    assert not (tmp_path / "two" / "v.vec").exists()
+    assert not multiprocessing.active_children()
+
+
 def test_two_workers_stop_on_divergence_and_write_nothing(corpus, tmp_path):
     with pytest.raises(TrainingDiverged, match=r"epoch 1"):
         run(corpus, tmp_path, "cbow", workers=2, alpha=10.0, min_alpha=0.0)
