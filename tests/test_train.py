@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import multiprocessing
 import os
@@ -226,11 +225,11 @@ def test_cuda_training_learns_and_resumes(corpus, tmp_path, model, monkeypatch):
     kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
     assert kv.most_similar("猫", topn=1)[0][0] == "狗"
     # Masks and negatives are counter-based (the same ids on both devices); the GPU shuffles by
-    # sorting random keys, which the CPU reproduces with sort=True. Same draws: nearly the same
+    # sorting random keys, which the CPU reproduces with argsort_permutation. Same draws: nearly the same
     # vectors, up to float32 summation order.
     from w2v.training import sampling
 
-    monkeypatch.setattr(sampling, "permutation", functools.partial(sampling.permutation, sort=True))
+    monkeypatch.setattr(sampling, "permutation", sampling.argsort_permutation)
     run(corpus, tmp_path / "cpu", model)
     a, b = kv.vectors.ravel(), KeyedVectors.load_word2vec_format(tmp_path / "cpu" / "v.vec").vectors.ravel()
     assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.99

@@ -237,7 +237,7 @@ def write_pairs(
             raise UserError(
                 f"{tokens_path} holds {n_tokens} vocabulary tokens, but the corpus statistics say "
                 f"{part.expected_tokens} for part {part.index}: the token shard changed after the vocabulary "
-                "was built; rerun `w2v count` and `w2v vocab` (rules count and vocab)"
+                "was built; rerun `w2v clean --counts` and `w2v vocab` (rules clean and vocab)"
             )
         totals = {"w2v.n_tokens": str(n_tokens), "w2v.n_sentences": str(n_sentences)}
         for writer in (cbow, skipgram):

@@ -150,21 +150,29 @@ def negative_key(seed: int, epoch: int) -> int:
     return stream_key(seed, epoch, STREAM_NEGATIVE)
 
 
-def permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np, sort: bool | None = None) -> Any:
+def permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np) -> Any:
     """A random order of `n` items for shuffle buffer `index` of an epoch, as an `xp` int array.
 
-    NumPy: a `numpy.random.Generator` permutation (4x faster than sorting random keys on the CPU).
-    CuPy (or `sort=True`): an argsort of counter-based random keys, made and sorted on the device.
-    The keys are distinct (splitmix64 is a bijection), so the order does not depend on the sort
-    algorithm: `sort=True` on the CPU reproduces the GPU's order (tests compare the devices that
-    way). Both are a pure function of (seed, epoch, index, n).
+    NumPy: a `numpy.random.Generator` permutation (4x faster than sorting random keys on the CPU);
+    CuPy: `argsort_permutation`, made and sorted on the device. Both are a pure function of
+    (seed, epoch, index, n).
     """
-    key = _mix_int(stream_key(seed, epoch, STREAM_SHUFFLE) + index)
-    if sort is None:
-        sort = xp is not np
-    if not sort:
-        return np.random.default_rng(key).permutation(n)
-    return xp.argsort(random_bits(xp.arange(n, dtype=xp.uint64), key))
+    if xp is not np:
+        return argsort_permutation(n, seed, epoch, index, xp)
+    return np.random.default_rng(_shuffle_key(seed, epoch, index)).permutation(n)
+
+
+def argsort_permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np) -> Any:
+    """The device's shuffle: an argsort of counter-based random keys, on any array module.
+
+    The keys are distinct (splitmix64 is a bijection), so the order does not depend on the sort
+    algorithm: NumPy reproduces a GPU's order exactly.
+    """
+    return xp.argsort(random_bits(xp.arange(n, dtype=xp.uint64), _shuffle_key(seed, epoch, index)))
+
+
+def _shuffle_key(seed: int, epoch: int, index: int) -> int:
+    return _mix_int(stream_key(seed, epoch, STREAM_SHUFFLE) + index)
 
 
 def part_order(n: int, seed: int, epoch: int) -> list[int]:
