@@ -245,7 +245,8 @@ def test_evaluate_counts_the_corpus_from_its_statistics_or_a_token_file(tmp_path
     assert reports["--corpus-stats"] == reports["--tokens"]  # the same counts either way
     out = ["-o", str(tmp_path / "x.md")]
     assert main([*base, "--tokens", str(stats), *out]) == 2
-    assert "--tokens " + str(stats) + ": a JSON file; give corpus statistics with --corpus-stats" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"--tokens {stats}: a JSON file; give corpus statistics with --corpus-stats" in err
     assert main([*base, "--corpus-stats", str(DATA / "tokens.txt"), *out]) == 2
     assert "not a valid JSON file" in (err := capsys.readouterr().err) and "a clean token file goes to --tokens" in err
     with pytest.raises(SystemExit):

@@ -59,18 +59,19 @@ def share_training_state(net: Any, opt: Any) -> None:
         declared = opt.allocate_state()
     except UndeclaredStateError as exc:
         raise UndeclaredStateError(
-            f"train.workers > 1 shares the optimizer's state between processes, so it must exist before they start: {exc}"
+            "train.workers > 1 shares the optimizer's state between processes, so it must exist before they "
+            f"start: {exc}"
         ) from None
+    shared = {}
     for p, state in declared.items():
         for key, value in state.items():
             if not isinstance(value, np.ndarray):
                 raise UndeclaredStateError(
-                    f"{name}'s state {key!r} is a {type(value).__name__}, which Hogwild workers cannot share; "
-                    "keep it in an array updated in place, or train with train.workers: 1"
+                    f"{name}'s state {key!r} is not an array ({type(value).__name__}), so Hogwild workers cannot "
+                    "share it; keep it in an array updated in place, or train with train.workers: 1"
                 )
-            state[key] = to_shared(value)
-        declared[p] = _SealedState(name, state)
-    opt.state = _SealedState(name, declared)
+        shared[p] = _SealedState(name, {key: to_shared(value) for key, value in state.items()})
+    opt.state = _SealedState(name, shared)
 
 
 class _SealedState(dict):
