@@ -8,9 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from w2v.cli import main
 from w2v.errors import UserError
 from w2v.data.pairs import read_pairs_metadata, write_pairs
-from w2v.data.vocab import build_vocab, write_vocab
+from w2v.data.vocab import build_vocab, make_vocab, write_vocab
 
 SENTENCES = [
     "悟空 道 师父 八戒 沙僧 道 悟空 唐僧",
@@ -131,3 +132,17 @@ def test_failure_midway_leaves_no_partial_file(tmp_path, prepared, monkeypatch):
     with pytest.raises(RuntimeError):
         write_pairs(tokens, vocab, tmp_path / "c.parquet", tmp_path / "s.parquet", 2, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.txt", "vocab.tsv"]
+
+
+def test_a_token_shard_changed_after_the_vocabulary_names_the_stages_to_rerun(tmp_path, capsys):
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    make_vocab(tokens, tmp_path / "vocab.tsv", min_count=2, stats_path=tmp_path / "corpus.json")
+    with tokens.open("a", encoding="utf-8") as handle:
+        handle.write("悟空 八戒\n")  # two more vocabulary tokens than the statistics counted
+    argv = ["pairs", str(tokens), "--vocab", str(tmp_path / "vocab.tsv"), "--stats", str(tmp_path / "corpus.json"),
+            "--part", "0", "--cbow", str(tmp_path / "cbow.parquet")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "the token shard changed after the vocabulary was built" in err
+    assert "rerun `w2v clean --counts` and `w2v vocab` (rules clean and vocab)" in err

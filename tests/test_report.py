@@ -16,6 +16,7 @@ from w2v.cli import main
 from w2v.errors import UserError
 from w2v.evaluation import alias_metrics, load_alias_groups
 from w2v.report import build_report
+from w2v.report.inputs import count_tokens
 from w2v.vectors import KeyedVectors
 from w2v.data.vocab import make_vocab
 
@@ -28,7 +29,7 @@ def build(tmp_path: Path, **kwargs):
     args = dict(
         vectors=[DATA / "cbow.vec", DATA / "skipgram.vec"],
         histories=[DATA / "cbow.history.json", DATA / "skipgram.history.json"],
-        tokens=DATA / "tokens.txt",
+        stats=count_tokens(DATA / "tokens.txt"),
         vocab=DATA / "vocab.tsv",
         output=tmp_path / "results" / "similarity_report.md",
         figures_dir=tmp_path / "results" / "report",
@@ -228,6 +229,30 @@ def test_evaluate_command(tmp_path, capsys) -> None:
     assert "![Training loss per epoch](figs/loss.svg)" in md and "## Analogies" not in md
     assert main(argv[:-4] + ["--histories", str(DATA / "cbow.history.json"), "-o", str(out), "--figures", "x"]) == 2
     assert "give one history per model" in capsys.readouterr().err
+
+
+def test_evaluate_counts_the_corpus_from_its_statistics_or_a_token_file(tmp_path, capsys) -> None:
+    stats = tmp_path / "corpus.json"
+    make_vocab(DATA / "tokens.txt", tmp_path / "vocab.tsv", stats_path=stats)
+    base = ["evaluate", "--vectors", str(DATA / "cbow.vec"), "--histories", str(DATA / "cbow.history.json"),
+            "--vocab", str(DATA / "vocab.tsv"), "--aliases=", "--analogies=", "--figures", str(tmp_path / "figs")]
+    reports = {}
+    for flag, path in (("--corpus-stats", stats), ("--tokens", DATA / "tokens.txt")):
+        out = tmp_path / f"{flag[2:]}.md"
+        assert main([*base, flag, str(path), "--corpus", "tiny", "-o", str(out)]) == 0
+        reports[flag] = out.read_text(encoding="utf-8")
+        assert "Corpus `tiny`: " in reports[flag]
+    assert reports["--corpus-stats"] == reports["--tokens"]  # the same counts either way
+    out = ["-o", str(tmp_path / "x.md")]
+    assert main([*base, "--tokens", str(stats), *out]) == 2
+    err = capsys.readouterr().err
+    assert f"--tokens {stats}: a JSON file; give corpus statistics with --corpus-stats" in err
+    assert main([*base, "--corpus-stats", str(DATA / "tokens.txt"), *out]) == 2
+    assert "not a valid JSON file" in (err := capsys.readouterr().err) and "a clean token file goes to --tokens" in err
+    with pytest.raises(SystemExit):
+        main([*base, *out])
+    assert "one of the arguments --corpus-stats --tokens is required" in capsys.readouterr().err
+    assert not (tmp_path / "x.md").exists()
 
 
 def test_evaluate_takes_its_settings_as_json(tmp_path, capsys) -> None:

@@ -69,24 +69,24 @@ def test_worker_seed_rejects_an_index_outside_the_workers(worker):
         sampling.worker_seed(7, worker, 3)
 
 
-def test_permutation_paths_are_permutations_chosen_by_sort():
+def test_permutation_paths_are_permutations():
     n = 1000
     numpy_path = sampling.permutation(n, 3, 1, 2)
-    sorted_path = sampling.permutation(n, 3, 1, 2, sort=True)
+    sorted_path = sampling.argsort_permutation(n, 3, 1, 2)
     for order in (numpy_path, sorted_path):
         np.testing.assert_array_equal(np.sort(order), np.arange(n))
         assert not np.array_equal(order, np.arange(n))
-    np.testing.assert_array_equal(numpy_path, sampling.permutation(n, 3, 1, 2, xp=np, sort=False))  # NumPy's by default
+    np.testing.assert_array_equal(numpy_path, sampling.permutation(n, 3, 1, 2, xp=np))  # NumPy's on NumPy
     assert not np.array_equal(numpy_path, sorted_path)
-    np.testing.assert_array_equal(sorted_path, sampling.permutation(n, 3, 1, 2, sort=True))  # a pure function
-    assert not np.array_equal(sorted_path, sampling.permutation(n, 3, 1, 3, sort=True))  # of the buffer index too
+    np.testing.assert_array_equal(sorted_path, sampling.argsort_permutation(n, 3, 1, 2))  # a pure function
+    assert not np.array_equal(sorted_path, sampling.argsort_permutation(n, 3, 1, 3))  # of the buffer index too
 
 
 def test_sorted_permutation_is_the_argsort_of_counter_keys():
-    # What a GPU computes (`sort` is the default off NumPy), reproduced on the CPU.
+    # What a GPU computes (`permutation` off NumPy), reproduced on the CPU.
     key = sampling._mix_int(sampling.stream_key(3, 1, sampling.STREAM_SHUFFLE) + 2)
     expected = np.argsort(sampling.random_bits(np.arange(500, dtype=np.uint64), key))
-    np.testing.assert_array_equal(sampling.permutation(500, 3, 1, 2, sort=True), expected)
+    np.testing.assert_array_equal(sampling.argsort_permutation(500, 3, 1, 2), expected)
 
 
 def test_part_order_shuffles_two_or_more_parts_per_epoch():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import multiprocessing
 import os
@@ -228,11 +227,11 @@ def test_cuda_training_learns_and_resumes(corpus, tmp_path, model, monkeypatch):
     kv = KeyedVectors.load_word2vec_format(tmp_path / "v.vec")
     assert kv.most_similar("猫", topn=1)[0][0] == "狗"
     # Masks and negatives are counter-based (the same ids on both devices); the GPU shuffles by
-    # sorting random keys, which the CPU reproduces with sort=True. Same draws: nearly the same
+    # sorting random keys, which the CPU reproduces with argsort_permutation. Same draws: nearly the same
     # vectors, up to float32 summation order.
     from w2v.training import sampling
 
-    monkeypatch.setattr(sampling, "permutation", functools.partial(sampling.permutation, sort=True))
+    monkeypatch.setattr(sampling, "permutation", sampling.argsort_permutation)
     run(corpus, tmp_path / "cpu", model)
     a, b = kv.vectors.ravel(), KeyedVectors.load_word2vec_format(tmp_path / "cpu" / "v.vec").vectors.ravel()
     assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.99
@@ -302,6 +301,33 @@ def test_two_workers_resume_from_the_epoch_checkpoint(corpus, tmp_path):
     kv = KeyedVectors.load_word2vec_format(out / "v.vec")
     assert kv.most_similar("猫", topn=1)[0][0] == "狗"
     assert not ckpt.exists()
+
+
+def test_an_optimizer_with_lazy_state_trains_alone_but_not_with_two_workers(corpus, tmp_path, monkeypatch):
+    # Its state, made at the first step, would stay private to each worker: refused before any fork.
+    import jingu
+    from w2v.training import train as train_module
+
+    class LazyCountingSGD(jingu.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        def step(self):
+            for group in self.param_groups:
+                for p, g in self._grads(group):
+                    self.state.setdefault(p, {}).setdefault("steps", np.zeros(1))[0] += 1
+                    if isinstance(g, jingu.RowSparse):
+                        g.add_to(p.data, -group["lr"])
+                    else:
+                        p.data -= group["lr"] * g
+
+    monkeypatch.setattr(train_module, "make_optimizer", lambda name, params, lr, **kwargs: LazyCountingSGD(params, lr=lr))
+    run(corpus, tmp_path / "one", "cbow", epochs=1)
+    assert (tmp_path / "one" / "v.vec").exists()
+    with pytest.raises(TypeError, match="train.workers > 1 shares .*LazyCountingSGD makes its state lazily"):
+        run(corpus, tmp_path / "two", "cbow", workers=2, epochs=1)
+    assert not (tmp_path / "two" / "v.vec").exists()
+    assert not multiprocessing.active_children()
 
 
 def test_two_workers_stop_on_divergence_and_write_nothing(corpus, tmp_path):

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from helpers import in_forked_worker
 
-from w2v.training.train import TrainingDiverged
+import jingu
 from helpers import pairs_dataset
+from w2v.training.registry import build_model
+from w2v.training.train import TrainingDiverged, make_optimizer
 from w2v.training.hogwild import WorkerPool, WorkerSlice, share_training_state, shared_array, to_shared
 from w2v.training.sampling import worker_seed
 
@@ -71,11 +73,7 @@ def test_worker_processes_write_into_shared_memory():
 
 
 def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
-    import jingu  # noqa: PLC0415
-    from w2v.training.registry import build_model  # noqa: PLC0415
-    from w2v.training.train import make_optimizer  # noqa: PLC0415
-
-    net = build_model("skipgram", 6, {"vector_size": 3}, generator=np.random.default_rng(0))
+    net = _tiny_net()
     opt = make_optimizer("adagrad", net.parameters(), 0.1)
     share_training_state(net, opt)
     before = net.embed_in.data.copy()
@@ -87,6 +85,56 @@ def test_shared_parameters_and_adagrad_state_take_updates_from_workers():
     in_forked_worker(step)
     assert opt.state[net.embed_in]["sum"][2] == 1.0 and opt.state[net.embed_in]["sum"][3] == 0.0
     assert np.all(net.embed_in.data[2] < before[2]) and np.all(net.embed_in.data[3] == before[3])
+
+
+class _LazySGD(jingu.optim.Optimizer):
+    """Plain SGD that counts each row's updates in an array it makes at its first step, undeclared."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    def step(self):
+        for group in self.param_groups:
+            for p, g in self._grads(group):
+                counts = self.state.setdefault(p, {}).setdefault("counts", np.zeros(p.data.shape[0]))
+                counts[g.indices] += 1
+                g.add_to(p.data, -group["lr"])
+
+
+class _DeclaredThenLazySGD(_LazySGD):
+    """Declares no state (like plain SGD) but still makes its counts as it steps."""
+
+    def initial_state(self, param, group):
+        return {}
+
+
+def _tiny_net():
+    return build_model("skipgram", 6, {"vector_size": 3}, generator=np.random.default_rng(0))
+
+
+def test_an_optimizer_with_lazy_state_cannot_be_shared():
+    net = _tiny_net()
+    with pytest.raises(jingu.optim.UndeclaredStateError,
+                       match=r"train.workers > 1 shares.*_LazySGD makes its state lazily.*initial_state"):
+        share_training_state(net, _LazySGD(net.parameters(), 0.1))
+    not_shareable = r"Adam's state 'step' is not an array \(int\), so Hogwild workers cannot share it"
+    with pytest.raises(jingu.optim.UndeclaredStateError, match=not_shareable):
+        share_training_state(net, jingu.optim.Adam(net.parameters()))
+
+
+def test_state_made_or_replaced_after_sharing_is_an_error_in_that_step():
+    net = _tiny_net()
+    opt = _DeclaredThenLazySGD(net.parameters(), 0.1)
+    share_training_state(net, opt)
+    net.embed_in.grad = jingu.RowSparse(np.array([2]), np.ones((1, 3), np.float32), (6, 3))
+    with pytest.raises(jingu.optim.UndeclaredStateError, match="_DeclaredThenLazySGD set state 'counts' after"):
+        opt.step()
+    adagrad = make_optimizer("adagrad", net.parameters(), 0.1)
+    share_training_state(net, adagrad)
+    state = adagrad.state[net.embed_in]
+    state["sum"] = state["sum"]  # the same shared array: allowed
+    with pytest.raises(jingu.optim.UndeclaredStateError, match="RowAdagrad set state 'sum'"):
+        state["sum"] = state["sum"] + 1.0  # a private copy would stop the sharing
 
 
 def test_worker_errors_reach_the_parent_after_every_part_stopped():

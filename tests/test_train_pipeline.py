@@ -4,7 +4,6 @@ slices only, chunks stay on the device across epochs, the loss is read once per 
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 from collections import Counter
@@ -93,7 +92,7 @@ def _examples(batches) -> Counter:
 @pytest.mark.parametrize("model", ["cbow", "skipgram"])
 def test_device_path_keeps_the_examples_and_draws_the_same_negatives(corpus, gpu, model, monkeypatch):
     host, _ = _run(_source(corpus, model), corpus["keep"], corpus["table"], "cpu")
-    monkeypatch.setattr(sampling, "permutation", functools.partial(sampling.permutation, sort=True))
+    monkeypatch.setattr(sampling, "permutation", sampling.argsort_permutation)
     host_sorted, _ = _run(_source(corpus, model), corpus["keep"], corpus["table"], "cpu")
     keep, table = cuda.to_device(corpus["keep"], GPU), cuda.to_device(corpus["table"], GPU)
     source = _source(corpus, model)
@@ -197,7 +196,7 @@ def test_permutation_is_a_pure_function_on_both_devices(gpu):
     np.testing.assert_array_equal(dev, np.asarray(sampling.permutation(1000, 1, 2, 0, xp)))
     assert sorted(dev.tolist()) == list(range(1000)) and np.any(dev != np.arange(1000))
     # The device's order is reproducible on the CPU (distinct keys: any sort gives it).
-    np.testing.assert_array_equal(dev, sampling.permutation(1000, 1, 2, 0, sort=True))
+    np.testing.assert_array_equal(dev, sampling.argsort_permutation(1000, 1, 2, 0))
     np.testing.assert_array_equal(np.argsort(sampling.random_bits(np.arange(1000), 99), kind="stable"),
                                   np.argsort(sampling.random_bits(np.arange(1000), 99), kind="quicksort"))
 

@@ -1,12 +1,11 @@
 """Row-sparse gradients and the fast scatter-adds behind them.
 
 An embedding lookup touches a few rows of a large weight matrix, so its gradient is kept as a
-``RowSparse``: a list of row contributions, added up only when something needs them. Each part
-says "entry k adds ``weights[k] * x[b]`` to row ``ids[k]``", where b is the example entry k belongs
-to (entries of example b are ``indptr[b]:indptr[b+1]``, or ``b*slots:(b+1)*slots`` for a fixed
-number of slots). ``RowSparse(indices, values, shape)`` is the plain case (one entry per value
-row, weight 1); an embedding bag's gradient is the general case, with no ``(entries, dim)``
-temporary.
+``RowSparse``: a list of row contributions, added up only when something needs them. Each part is
+one bag layout (``jingu.kernels`` defines it) read backwards: entry k adds ``weights[k] * x[b]`` to
+row ``ids[k]``, b the bag of entry k. ``RowSparse(indices, values, shape)`` is the plain case (one
+entry per value row, weight 1); an embedding bag's gradient is the general case, with no
+``(entries, dim)`` temporary.
 
 Every scatter is ``jingu.kernels.bag_scatter`` (SciPy's compiled CSC kernel on the CPU, an
 atomic CuPy kernel on a GPU), accumulated into a destination that may be the parameter itself:
@@ -23,8 +22,7 @@ from jingu import cuda, kernels
 
 
 class _Part:
-    """Entry k adds ``weights[k] * x[b]`` to row ``ids[k]`` (weights None: 1), b the example of entry
-    k: ``k // slots``, or the b with ``indptr[b] <= k < indptr[b + 1]`` when ``indptr`` is given."""
+    """One contribution of a ``RowSparse`` (see the module docstring)."""
 
     __slots__ = ("ids", "x", "weights", "slots", "indptr")
 
@@ -48,7 +46,7 @@ class _Part:
         return rows if self.weights is None else rows * self.weights[:, None]
 
     def scatter(self, out: Any, rows: Any, alpha: float = 1.0) -> None:
-        """``out[rows[k]] += alpha * weights[k] * x[b]`` for every entry k (rows may repeat), in place."""
+        """``kernels.bag_scatter`` of this part into ``out`` at ``rows`` (which may repeat), in place."""
         kernels.bag_scatter(out, rows, self.x, self.weights, self.indptr, self.slots, alpha)
 
     def map(self, fn: Any) -> "_Part":
@@ -120,8 +118,8 @@ class RowSparse:
     def product(
         cls, ids: Any, x: Any, shape: tuple[int, ...], weights: Any = None, slots: int = 1, indptr: Any = None
     ) -> "RowSparse":
-        """Entry k adds ``weights[k] * x[b]`` to row ``ids[k]`` (``ids``, ``weights`` flat; b as in
-        the module docstring): the gradient of ``kernels.bag_sum`` with ``x`` its output gradient."""
+        """The gradient of ``kernels.bag_sum`` for the output gradient ``x``, kept lazy (``ids`` and
+        ``weights`` flat)."""
         shape = tuple(int(s) for s in shape)
         if x.ndim != 2 or x.shape[1] != int(np.prod(shape[1:])):
             raise ValueError(f"x must be (examples, {int(np.prod(shape[1:]))}), got {x.shape}")
@@ -197,11 +195,8 @@ class RowSparse:
         return RowSparse(uniq, summed.reshape((uniq.shape[0], *self.shape[1:])), self.shape, coalesced=True)
 
     def add_to(self, dense: Any, alpha: float = 1.0) -> None:
-        """``dense += alpha * self`` in place (``dense`` a C-contiguous array of this shape).
-
-        With ``dense`` the parameter and ``alpha = -lr`` this is an SGD step: each part is one
-        scatter kernel straight into the parameter.
-        """
+        """``dense += alpha * self`` in place (``dense`` a C-contiguous array of this shape), one
+        scatter per part: with the parameter and ``alpha = -lr``, a whole SGD step."""
         if tuple(dense.shape) != self.shape:
             raise ValueError(f"cannot add RowSparse of shape {self.shape} to an array of shape {tuple(dense.shape)}")
         if not dense.flags.c_contiguous:

@@ -174,3 +174,58 @@ def test_optimizer_and_schedule_state_round_trip(tmp_path: Any, device: str) -> 
     sched2.load_state_dict(loaded["sched"])
     train(models2, opt2, sched2, 3)
     np.testing.assert_allclose(models2[0].weight.numpy(), reference)
+
+
+class _LazyStepCount(optim.Optimizer):
+    """Plain SGD that counts its steps in state it makes at the first step, declaring none."""
+
+    def __init__(self, params: Any, lr: float) -> None:
+        super().__init__(params, {"lr": lr})
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            for p, g in self._grads(group):
+                self.state.setdefault(p, {}).setdefault("steps", np.zeros(1))[0] += 1
+                p.data -= group["lr"] * (g.to_dense() if isinstance(g, RowSparse) else g)
+
+
+def test_declared_state_exists_from_construction(device: str) -> None:
+    a, b = _param([1.0, 2.0], device), _param([3.0], device)
+    momentum = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    assert all(set(momentum.state[p]) == {"momentum_buffer"} for p in (a, b))  # before any step
+    np.testing.assert_array_equal(jingu.cuda.as_numpy(momentum.state[a]["momentum_buffer"]), [0.0, 0.0])
+    assert optim.SGD([a], lr=0.1).allocate_state() == {a: {}}  # plain SGD keeps no state
+    adam = optim.Adam([a])
+    assert adam.state[a]["step"] == 0 and set(adam.state[a]) == {"step", "exp_avg", "exp_avg_sq"}
+    adam.add_param_group({"params": [b]})
+    assert set(adam.state[b]) == {"step", "exp_avg", "exp_avg_sq"}  # a group added later too
+
+
+def test_state_made_lazily_is_refused_by_allocate_state() -> None:
+    p = _param([1.0], "cpu")
+    lazy = _LazyStepCount([p], lr=0.1)
+    assert not lazy.declares_state() and optim.SGD([p], lr=0.1).declares_state()
+    with pytest.raises(optim.UndeclaredStateError, match="_LazyStepCount makes its state lazily.*initial_state"):
+        lazy.allocate_state()
+    sgd = optim.SGD([p], lr=0.1)
+    sgd.state[p]["extra"] = np.zeros(1)
+    with pytest.raises(optim.UndeclaredStateError, match=r"SGD holds state \['extra'\]"):
+        sgd.allocate_state()
+
+
+def test_loading_a_state_without_some_parameters_gives_them_their_declared_state() -> None:
+    a, b = _param([1.0], "cpu"), _param([2.0], "cpu")
+    opt = optim.Adam([a, b])
+    opt.load_state_dict({"state": {0: {"step": 4, "exp_avg": np.ones(1), "exp_avg_sq": np.ones(1)}},
+                         "param_groups": opt.state_dict()["param_groups"]})
+    assert opt.state[a]["step"] == 4 and opt.state[b]["step"] == 0
+    a.grad, b.grad = np.ones(1), np.ones(1)
+    opt.step()  # b's moments exist, so its first step needs none made on the way
+
+
+def test_check_hyperparameter_is_public() -> None:
+    assert optim.check_hyperparameter("eps", 1) == 1.0
+    with pytest.raises(ValueError, match=r"invalid momentum: 1.5 \(must be in \[0.0, 1.0\]\)"):
+        optim.check_hyperparameter("momentum", 1.5, 0.0, 1.0)
+    with pytest.raises(TypeError, match="lr must be a number"):
+        optim.check_hyperparameter("lr", "0.1")

@@ -49,7 +49,7 @@ rule evaluate:
         "../envs/w2v.yaml"
     shell:
         "w2v evaluate --vectors {input.vectors:q} --histories {input.histories:q}"
-        " --tokens {input.stats:q} --vocab {input.vocab:q} --settings {params.settings:q}"
+        " --corpus-stats {input.stats:q} --vocab {input.vocab:q} --settings {params.settings:q}"
         " --output {output.report:q} --figures {params.figures:q}"
         " --explorer {output.explorer:q} 2>&1 | tee {log:q}"
 

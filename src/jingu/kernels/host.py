@@ -37,13 +37,16 @@ def _pointers(indptr: Any, n_entries: int, slots: int) -> np.ndarray:
 
 
 def sparse_times_dense(
-    *, layout: str, n_rows: int, n_cols: int, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
-    dense: np.ndarray, out: np.ndarray,
+    layout: str, matrix: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int], dense: np.ndarray,
+    out: np.ndarray,
 ) -> None:
-    """``out += A @ dense`` for the sparse (n_rows, n_cols) matrix A = (data, indices, indptr) in
-    ``layout`` "csr" or "csc"; ``dense`` is (n_cols, d) and ``out`` (n_rows, d), both C-contiguous."""
+    """``out += A @ dense`` for the sparse matrix A of ``shape`` = ``matrix`` (data, indices, indptr, as
+    SciPy's constructors take them) in ``layout`` "csr" or "csc"; ``dense`` is (shape[1], d) and ``out``
+    (shape[0], d), both C-contiguous."""
+    data, indices, indptr = matrix
     kernel = _sparsetools.csr_matvecs if layout == "csr" else _sparsetools.csc_matvecs
-    kernel(n_rows, n_cols, dense.shape[1], _index32(indptr), _index32(indices), data, dense.reshape(-1), out.reshape(-1))
+    kernel(shape[0], shape[1], dense.shape[1], _index32(indptr), _index32(indices), data, dense.reshape(-1),
+           out.reshape(-1))
 
 
 def bag_sum(weight: np.ndarray, ids: np.ndarray, weights: Any, indptr: Any, slots: int) -> np.ndarray:
@@ -51,12 +54,12 @@ def bag_sum(weight: np.ndarray, ids: np.ndarray, weights: Any, indptr: Any, slot
     pointers = _pointers(indptr, n_entries, slots)
     bags = pointers.shape[0] - 1
     data = np.ones(n_entries, dtype=weight.dtype) if weights is None else weights
+    matrix, shape = (data, ids, pointers), (bags, weight.shape[0])
     if _kernel_ok(weight, data):
         out = np.zeros((bags, dim), dtype=weight.dtype)
-        sparse_times_dense(layout="csr", n_rows=bags, n_cols=weight.shape[0], indptr=pointers, indices=ids,
-                           data=data, dense=np.ascontiguousarray(weight), out=out)
+        sparse_times_dense("csr", matrix, shape, np.ascontiguousarray(weight), out)
         return out
-    return np.asarray(scipy.sparse.csr_matrix((data, ids, pointers), shape=(bags, weight.shape[0])) @ weight)
+    return np.asarray(scipy.sparse.csr_matrix(matrix, shape=shape) @ weight)
 
 
 def bag_scatter(
@@ -68,8 +71,8 @@ def bag_scatter(
     else:
         data = weights * out.dtype.type(alpha) if alpha != 1 else weights
     pointers = _pointers(indptr, x.shape[0] * slots if indptr is None else n_entries, slots)
+    matrix, shape = (data, rows, pointers), (out.shape[0], x.shape[0])
     if _kernel_ok(out, data, x) and out.flags.c_contiguous:
-        sparse_times_dense(layout="csc", n_rows=out.shape[0], n_cols=x.shape[0], indptr=pointers, indices=rows,
-                           data=data, dense=np.ascontiguousarray(x), out=out)
+        sparse_times_dense("csc", matrix, shape, np.ascontiguousarray(x), out)
         return
-    out += scipy.sparse.csc_matrix((data, rows, pointers), shape=(out.shape[0], x.shape[0])) @ x
+    out += scipy.sparse.csc_matrix(matrix, shape=shape) @ x

@@ -18,13 +18,9 @@ from jingu.sparse import RowSparse, scatter_add_rows
 
 
 def _check_indices(indices: Any, num_rows: int, what: str) -> None:
-    """Raise unless ``indices`` are integers in ``[0, num_rows)``.
-
-    The range check reads the indices on the host, so it runs only where that costs nothing: on
-    NumPy arrays (host indices are checked before they are copied to the GPU). On indices already on
-    a GPU it would force a device->host sync per lookup, so it is skipped there (an out-of-range
-    index then wraps around, as in ``cupy.take``) unless ``jingu.cuda.check_device_indices`` is True.
-    """
+    """Raise unless ``indices`` are integers in ``[0, num_rows)``; the range of indices on a GPU is
+    checked only with ``jingu.cuda.check_device_indices`` (why: see there), else an out-of-range one
+    wraps around, as in ``cupy.take``."""
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{what}: indices must be integers, got dtype {indices.dtype}")
     if not indices.size or not (get_array_module(indices) is np or cuda.check_device_indices):
@@ -56,8 +52,7 @@ class Embedding(Function):
 
 
 class BagLayout(NamedTuple):
-    """Which rows each bag adds, with which weights: entry e adds ``weights[e] * weight[ids[e]]`` to
-    bag e // ``slots`` (``indptr`` None) or to the bag b with ``indptr[b] <= e < indptr[b + 1]``."""
+    """One embedding bag's arguments to the bag kernels (the layout is defined in ``jingu.kernels``)."""
 
     ids: Any
     weights: Any
@@ -118,9 +113,8 @@ def bag_layout(indices: Any, offsets: Any, mode: str, padding_idx: Any, per_samp
 class EmbeddingBag(Function):
     """Sums or means of rows of ``weight`` per bag; inputs ``(weight, per_sample_weights or None)``.
 
-    Forward is one ``kernels.bag_sum`` (SciPy's CSR kernel, or one CuPy kernel); the weight's
-    gradient is lazy (``RowSparse.product``: no ``(entries, d)`` array), scattered into a dense
-    array unless ``sparse``.
+    Forward is one ``kernels.bag_sum``; the weight's gradient is a lazy ``RowSparse.product``, made
+    dense unless ``sparse``.
     """
 
     def forward(

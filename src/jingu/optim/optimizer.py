@@ -10,7 +10,10 @@ from jingu.sparse import RowSparse
 from jingu.tensor import Tensor
 
 
-def _check(name: str, value: Any, low: float = 0.0, high: float = math.inf, high_open: bool = False) -> float:
+def check_hyperparameter(
+    name: str, value: Any, low: float = 0.0, high: float = math.inf, high_open: bool = False
+) -> float:
+    """`value` as a float in [low, high] (or [low, high) with `high_open`); a clear error names `name` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
@@ -23,8 +26,17 @@ def _check(name: str, value: Any, low: float = 0.0, high: float = math.inf, high
     return value
 
 
+class UndeclaredStateError(TypeError):
+    """An optimizer's per-parameter state was not declared by ``initial_state`` (it would be made lazily)."""
+
+
 class Optimizer:
-    """Holds ``param_groups`` (dicts with "params" and hyper-parameters such as "lr") and per-parameter state."""
+    """Holds ``param_groups`` (dicts with "params" and hyper-parameters such as "lr") and per-parameter state.
+
+    A subclass declares the state ``step`` updates by overriding ``initial_state``; the constructor
+    then makes it for every parameter, so code that must see every state array before training
+    (Hogwild workers sharing them) can rely on ``state`` holding all of it.
+    """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         params = list(params)
@@ -59,9 +71,48 @@ class Optimizer:
         full = {**self.defaults, **group, "params": params}
         self._validate(full)
         self.param_groups.append(full)
+        if self.declares_state():
+            self._allocate_group(full)
 
     def _validate(self, group: dict[str, Any]) -> None:
-        _check("lr", group["lr"])
+        check_hyperparameter("lr", group["lr"])
+
+    def initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any] | None:
+        """The state ``step`` keeps for `param` (of `group`), newly made; ``{}`` for none.
+
+        ``step`` must update these arrays in place and add no other key. The default, None, says the
+        optimizer makes its state lazily, as it steps, which ``allocate_state`` refuses.
+        """
+        return None
+
+    def declares_state(self) -> bool:
+        """Whether this optimizer declares its state through ``initial_state``."""
+        return type(self).initial_state is not Optimizer.initial_state
+
+    def allocate_state(self) -> dict[Tensor, dict[str, Any]]:
+        """Make every parameter's declared state where missing (state already there, e.g. loaded, is
+        kept) and return ``state``; UndeclaredStateError when the optimizer declares none or holds a
+        key it did not declare."""
+        for group in self.param_groups:
+            self._allocate_group(group)
+        return self.state
+
+    def _allocate_group(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        for p in group["params"]:
+            initial = self.initial_state(p, group) if self.declares_state() else None
+            if initial is None:
+                raise UndeclaredStateError(
+                    f"{name} makes its state lazily, as it steps; override initial_state(param, group) to declare it"
+                )
+            state = self.state.setdefault(p, {})
+            undeclared = sorted(set(state) - set(initial))
+            if undeclared:
+                raise UndeclaredStateError(
+                    f"{name} holds state {undeclared} that its initial_state does not declare; add it there"
+                )
+            for key, value in initial.items():
+                state.setdefault(key, value)
 
     def zero_grad(self) -> None:
         """Drop every parameter's gradient (set to None)."""
@@ -101,6 +152,8 @@ class Optimizer:
         for key, s in state_dict["state"].items():
             p = params[int(key)]
             self.state[p] = {k: cuda.to_device(v, p.device) if hasattr(v, "shape") else v for k, v in s.items()}
+        if self.declares_state():
+            self.allocate_state()  # parameters without saved state get their declared state back
 
     def _grads(self, group: dict[str, Any], coalesce: bool = True) -> Iterable[tuple[Tensor, Any]]:
         """(parameter, gradient) pairs; row-sparse gradients coalesced (unique rows) unless asked not to."""
@@ -143,9 +196,16 @@ class SGD(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
 
     def _validate(self, group: dict[str, Any]) -> None:
-        _check("lr", group["lr"])
-        _check("momentum", group["momentum"], 0.0, 1.0)
-        _check("weight_decay", group["weight_decay"])
+        check_hyperparameter("lr", group["lr"])
+        check_hyperparameter("momentum", group["momentum"], 0.0, 1.0)
+        check_hyperparameter("weight_decay", group["weight_decay"])
+
+    def initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """A zero momentum buffer when the group has momentum (a zero buffer makes the first step plain
+        SGD, as PyTorch's copy of the first gradient does); no state otherwise."""
+        if not group["momentum"]:
+            return {}
+        return {"momentum_buffer": cuda.get_array_module(param.data).zeros_like(param.data)}
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -168,19 +228,15 @@ class SGD(Optimizer):
                 if wd:
                     g = g + wd * p.data
                 if mom:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = g.copy()
-                    else:
-                        buf *= mom
-                        buf += g
+                    buf = self._buffer(p)
+                    buf *= mom
+                    buf += g
                     g = buf
                 p.data -= lr * g
 
     def _buffer(self, p: Tensor) -> Any:
         state = self.state.setdefault(p, {})
-        if "momentum_buffer" not in state:
+        if "momentum_buffer" not in state:  # momentum switched on in a group after construction
             state["momentum_buffer"] = cuda.get_array_module(p.data).zeros_like(p.data)
         return state["momentum_buffer"]
 
@@ -203,24 +259,25 @@ class Adam(Optimizer):
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
 
     def _validate(self, group: dict[str, Any]) -> None:
-        _check("lr", group["lr"])
+        check_hyperparameter("lr", group["lr"])
         if len(group["betas"]) != 2:
             raise ValueError(f"betas must be a pair, got {group['betas']!r}")
-        _check("betas[0]", group["betas"][0], 0.0, 1.0, high_open=True)
-        _check("betas[1]", group["betas"][1], 0.0, 1.0, high_open=True)
-        _check("eps", group["eps"])
-        _check("weight_decay", group["weight_decay"])
+        check_hyperparameter("betas[0]", group["betas"][0], 0.0, 1.0, high_open=True)
+        check_hyperparameter("betas[1]", group["betas"][1], 0.0, 1.0, high_open=True)
+        check_hyperparameter("eps", group["eps"])
+        check_hyperparameter("weight_decay", group["weight_decay"])
+
+    def initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The parameter's step count and both moments, zero."""
+        xp = cuda.get_array_module(param.data)
+        return {"step": 0, "exp_avg": xp.zeros_like(param.data), "exp_avg_sq": xp.zeros_like(param.data)}
 
     def step(self) -> None:
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             for p, g in self._grads(group):
                 xp = cuda.get_array_module(p.data)
-                state = self.state.setdefault(p, {})
-                if "exp_avg" not in state:
-                    state["step"] = 0
-                    state["exp_avg"] = xp.zeros_like(p.data)
-                    state["exp_avg_sq"] = xp.zeros_like(p.data)
+                state = self.state[p]
                 state["step"] += 1
                 bc1 = 1 - b1 ** state["step"]
                 bc2 = 1 - b2 ** state["step"]

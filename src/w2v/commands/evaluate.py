@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from w2v.commands._args import positive_int
+
+if TYPE_CHECKING:
+    from w2v.report.inputs import TokenStats
 
 
 def register(subparsers) -> None:
@@ -21,10 +25,10 @@ def register(subparsers) -> None:
                         help="word2vec text files, one per model (results/cbow.vec results/skipgram.vec)")
     parser.add_argument("--histories", nargs="+", required=True, metavar="JSON",
                         help="training histories in the same order (results/cbow.history.json ...)")
-    parser.add_argument(
-        "--tokens", required=True,
-        help="corpus statistics (results/corpus.json) or a clean token file, for the report's corpus counts",
-    )
+    counts = parser.add_mutually_exclusive_group(required=True)  # the report's corpus counts, from one of:
+    counts.add_argument("--corpus-stats", metavar="JSON",
+                        help="corpus statistics written by `w2v vocab` (results/corpus.json)")
+    counts.add_argument("--tokens", metavar="FILE", help="a clean token file, counted as it is read (results/tokens.txt)")
     parser.add_argument("--vocab", required=True, help="vocabulary TSV (results/vocab.tsv)")
     parser.add_argument("--queries", nargs="*", default=[], metavar="WORD",
                         help="words whose neighbours to list (`eval.queries`)")
@@ -38,7 +42,8 @@ def register(subparsers) -> None:
     parser.add_argument("--restrict-vocab", type=positive_int, default=300_000,
                         help="analogy answers among the N most frequent words (`eval.restrict_vocab`)")
     parser.add_argument("--font", default="", help="CJK font file for figure labels (`eval.font`)")
-    parser.add_argument("--corpus", default="", help="corpus name shown in the report (`corpus`)")
+    parser.add_argument("--corpus", default="",
+                        help="corpus name shown in the report (`corpus`); default: the --corpus-stats or --tokens path")
     parser.add_argument("--min-count", type=positive_int, default=None, help="vocabulary min_count shown in the report")
     parser.add_argument("-o", "--output", required=True, help="report to write (results/similarity_report.md)")
     parser.add_argument("--figures", required=True, help="folder for figures and metrics.json (results/report)")
@@ -63,13 +68,29 @@ def run(args: argparse.Namespace) -> int:
     if len(args.vectors) != len(args.histories):
         raise UserError(f"--vectors names {len(args.vectors)} files but --histories {len(args.histories)}; give one history per model")
     build_report(
-        args.vectors, args.histories, args.tokens, args.vocab, args.output, args.figures,
+        args.vectors, args.histories, corpus_counts(args), args.vocab, args.output, args.figures,
         queries=args.queries, topn=args.topn, aliases=args.aliases, analogies=args.analogies,
-        analogy_sets=args.analogy_sets, word_pairs=args.word_pairs,
-        restrict_vocab=args.restrict_vocab, font=args.font, corpus=args.corpus, min_count=args.min_count,
+        analogy_sets=args.analogy_sets, word_pairs=args.word_pairs, restrict_vocab=args.restrict_vocab,
+        font=args.font, corpus=args.corpus or args.corpus_stats or args.tokens, min_count=args.min_count,
         explorer=args.explorer, explorer_words=args.explorer_words, map_words=args.map_words,
     )
     return 0
+
+
+def corpus_counts(args: argparse.Namespace) -> TokenStats:
+    """The corpus's counts from --corpus-stats or --tokens; a file given to the wrong one is a clear error."""
+    from w2v.errors import UserError
+    from w2v.report.inputs import corpus_stats, count_tokens
+
+    if args.tokens is not None:
+        if args.tokens.endswith(".json"):
+            raise UserError(f"--tokens {args.tokens}: a JSON file; give corpus statistics with --corpus-stats, "
+                            "--tokens takes a clean token file")
+        return count_tokens(args.tokens)
+    try:
+        return corpus_stats(args.corpus_stats)
+    except UserError as exc:
+        raise UserError(f"--corpus-stats {exc} (a clean token file goes to --tokens)") from None
 
 
 def apply_settings(args: argparse.Namespace) -> None:

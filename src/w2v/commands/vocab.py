@@ -12,7 +12,7 @@ def register(subparsers) -> None:
         "vocab",
         help="merge token counts into the vocabulary (id, token, count)",
         description=(
-            "Merge the counts of INPUTS (counts files from `w2v count`, or clean token files, in corpus "
+            "Merge the counts of INPUTS (counts files from `w2v clean --counts`, or clean token files, in corpus "
             "order) and write OUTPUT: header id/token/count, row 0 <pad>, then words seen at least "
             "--min-count times by count descending, then token. With --stats, also write the corpus "
             "statistics the pairs stage needs (per shard: tokens in the vocabulary, first position)."

@@ -238,48 +238,17 @@ def write_pairs(
     offs = offsets(window).astype(np.int8)
     n_tokens = n_sentences = 0
     with contextlib.ExitStack() as stack:
-        cbow = skipgram = None
-        if cbow_path is not None:
-            tmp = stack.enter_context(atomic_path(cbow_path))
-            cbow = _RowGroupWriter(tmp, cbow_schema(window), {"w2v.format": CBOW_FORMAT, **common}, row_group_size)
-            stack.callback(cbow.close)
-        if skipgram_path is not None:
-            tmp = stack.enter_context(atomic_path(skipgram_path))
-            skipgram = _RowGroupWriter(tmp, SKIPGRAM_SCHEMA, {"w2v.format": SKIPGRAM_FORMAT, **common}, row_group_size)
-            stack.callback(skipgram.close)
+        cbow, skipgram = _open_writers(stack, cbow_path, skipgram_path, window, common, row_group_size)
         progress = tqdm(desc="pairs", unit="token", disable=None)
         for ids, lengths in iter_sentence_batches(tokens_path, vocab, batch_tokens):
-            context = context_matrix(ids, lengths, window)
-            positions = np.arange(part.first_position + n_tokens, part.first_position + n_tokens + len(ids), dtype=np.int64)
-            if cbow is not None:
-                cbow.add(pa.table({
-                    "position": positions,
-                    "center": ids,
-                    "context": pa.FixedSizeListArray.from_arrays(pa.array(context.ravel()), 2 * window),
-                }, schema=cbow.schema))
-            if skipgram is not None:
-                rows, cols = np.nonzero(context)
-                skipgram.add(pa.table({
-                    "position": positions[rows],
-                    "center": ids[rows],
-                    "context": context[rows, cols],
-                    "offset": offs[cols],
-                }, schema=skipgram.schema))
+            start = part.first_position + n_tokens
+            positions = np.arange(start, start + len(ids), dtype=np.int64)
+            _add_batch(cbow, skipgram, ids, context_matrix(ids, lengths, window), positions, offs)
             n_tokens += len(ids)
             n_sentences += len(lengths)
             progress.update(len(ids))
         progress.close()
-        if n_tokens == 0 and part.parts == 1:
-            raise UserError(
-                f"no token of {tokens_path} is in the vocabulary; rebuild the vocabulary from this "
-                "token file (rule vocab)"
-            )
-        if part.expected_tokens is not None and n_tokens != part.expected_tokens:
-            raise UserError(
-                f"{tokens_path} holds {n_tokens} vocabulary tokens, but the corpus statistics say "
-                f"{part.expected_tokens} for part {part.index}: the token shard changed after the vocabulary "
-                "was built; rerun `w2v count` and `w2v vocab` (rules count and vocab)"
-            )
+        _check_part_tokens(tokens_path, n_tokens, part)
         totals = {"w2v.n_tokens": str(n_tokens), "w2v.n_sentences": str(n_sentences)}
         for writer in (cbow, skipgram):
             if writer is not None:
@@ -290,6 +259,66 @@ def write_pairs(
         n_tokens, n_sentences, stats.cbow_rows, stats.skipgram_rows, window,
     )
     return stats
+
+
+def _open_writers(
+    stack: contextlib.ExitStack,
+    cbow_path: str | os.PathLike | None,
+    skipgram_path: str | os.PathLike | None,
+    window: int,
+    common: dict,
+    row_group_size: int,
+) -> tuple[_RowGroupWriter | None, _RowGroupWriter | None]:
+    """The CBOW and skip-gram writers (None where the path is None), each into a temporary file that
+    `stack` renames into place when it closes without an error."""
+    cbow = skipgram = None
+    if cbow_path is not None:
+        tmp = stack.enter_context(atomic_path(cbow_path))
+        cbow = _RowGroupWriter(tmp, cbow_schema(window), {"w2v.format": CBOW_FORMAT, **common}, row_group_size)
+        stack.callback(cbow.close)
+    if skipgram_path is not None:
+        tmp = stack.enter_context(atomic_path(skipgram_path))
+        skipgram = _RowGroupWriter(tmp, SKIPGRAM_SCHEMA, {"w2v.format": SKIPGRAM_FORMAT, **common}, row_group_size)
+        stack.callback(skipgram.close)
+    return cbow, skipgram
+
+
+def _add_batch(
+    cbow: _RowGroupWriter | None, skipgram: _RowGroupWriter | None, ids: np.ndarray, context: np.ndarray,
+    positions: np.ndarray, offs: np.ndarray,
+) -> None:
+    """One run of sentences' rows: a CBOW row per token (its whole context), a skip-gram row per
+    (token, context word) pair."""
+    if cbow is not None:
+        cbow.add(pa.table({
+            "position": positions,
+            "center": ids,
+            "context": pa.FixedSizeListArray.from_arrays(pa.array(context.ravel()), context.shape[1]),
+        }, schema=cbow.schema))
+    if skipgram is not None:
+        rows, cols = np.nonzero(context)
+        skipgram.add(pa.table({
+            "position": positions[rows],
+            "center": ids[rows],
+            "context": context[rows, cols],
+            "offset": offs[cols],
+        }, schema=skipgram.schema))
+
+
+def _check_part_tokens(tokens_path: str | os.PathLike, n_tokens: int, part: Part) -> None:
+    """UserError when a whole corpus holds no vocabulary token, or a shard not what the corpus
+    statistics counted."""
+    if n_tokens == 0 and part.parts == 1:
+        raise UserError(
+            f"no token of {tokens_path} is in the vocabulary; rebuild the vocabulary from this "
+            "token file (rule vocab)"
+        )
+    if part.expected_tokens is not None and n_tokens != part.expected_tokens:
+        raise UserError(
+            f"{tokens_path} holds {n_tokens} vocabulary tokens, but the corpus statistics say "
+            f"{part.expected_tokens} for part {part.index}: the token shard changed after the vocabulary "
+            "was built; rerun `w2v clean --counts` and `w2v vocab` (rules clean and vocab)"
+        )
 
 
 def read_pairs_metadata(path: str | os.PathLike) -> dict:

@@ -101,7 +101,7 @@ def make_vocab(
     max_vocab_size: int | None = None,
     stats_path: str | os.PathLike | None = None,
 ) -> Vocabulary:
-    """Merge the counts of `inputs` (shards' counts files from `w2v count`, or clean token files, in
+    """Merge the counts of `inputs` (shards' counts files from `w2v clean --counts`, or clean token files, in
     corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
     (`w2v.data.counts.CorpusStats`). `UserError` if no token or no word is left."""
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)

@@ -18,7 +18,7 @@ from w2v.evaluation import alias_metrics, analogy_scores, load_alias_groups, loa
 from w2v.io import atomic_open
 from w2v.report.explorer import explorer_data, write_explorer
 from w2v.report.figures import find_cjk_font, plot_alias_pca, plot_loss
-from w2v.report.inputs import load_history, token_stats
+from w2v.report.inputs import TokenStats, load_history
 from w2v.report.markdown import ModelResult, ReportData, render
 from w2v.testsets import TestSets
 from w2v.vectors import KeyedVectors
@@ -33,7 +33,7 @@ METRICS_JSON = "metrics.json"
 def build_report(
     vectors: list[str | os.PathLike],
     histories: list[str | os.PathLike],
-    tokens: str | os.PathLike,
+    stats: TokenStats,
     vocab: str | os.PathLike,
     output: str | os.PathLike,
     figures_dir: str | os.PathLike,
@@ -53,7 +53,9 @@ def build_report(
 ) -> ReportData:
     """Score every model and write the report, its figures, metrics.json and (given a path) the explorer.
 
-    `analogy_sets` and `word_pairs` are the public test sets (`w2v.testsets`), scored per model.
+    `stats`: the corpus's counts (`w2v.report.inputs.corpus_stats` or `count_tokens`); `corpus`: the
+    name the report shows for it. `analogy_sets` and `word_pairs` are the public test sets
+    (`w2v.testsets`), scored per model.
     """
     from w2v.data.vocab import load_vocab
 
@@ -87,8 +89,8 @@ def build_report(
     figures_dir = Path(figures_dir)
     link = Path(os.path.relpath(figures_dir, output.parent)).as_posix()
     data = ReportData(
-        corpus=corpus or str(tokens),
-        tokens=token_stats(tokens),
+        corpus=corpus,
+        tokens=stats,
         vocab_words=len(vocabulary) - 1,
         vocab_tokens=int(vocabulary.counts.sum()),
         min_count=min_count if min_count is not None else _min_count(models),

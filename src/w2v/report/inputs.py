@@ -1,4 +1,4 @@
-"""Reading what the report summarises: training histories and token-file statistics."""
+"""Reading what the report summarises: training histories and the corpus's counts."""
 
 from __future__ import annotations
 
@@ -54,15 +54,18 @@ class TokenStats:
     distinct: int
 
 
-def token_stats(path: str | os.PathLike) -> TokenStats:
-    """Sentences, tokens and distinct tokens: from the corpus statistics (results/corpus.json, written
-    by the vocabulary stage) or counted from a clean token file, read as a stream."""
-    path = Path(path)
-    if path.suffix == ".json":
-        from w2v.data.counts import CorpusStats  # noqa: PLC0415 - only this input needs it
+def corpus_stats(path: str | os.PathLike) -> TokenStats:
+    """Sentences, tokens and distinct tokens from the corpus statistics (results/corpus.json, written by
+    the vocabulary stage)."""
+    from w2v.data.counts import CorpusStats  # noqa: PLC0415 - only this input needs it
 
-        stats = CorpusStats.read(path)
-        return TokenStats(stats.sentences, stats.tokens, stats.distinct)
+    stats = CorpusStats.read(path)
+    return TokenStats(stats.sentences, stats.tokens, stats.distinct)
+
+
+def count_tokens(path: str | os.PathLike) -> TokenStats:
+    """Sentences, tokens and distinct tokens counted from a clean token file, read as a stream."""
+    path = Path(path)
     sentences = tokens = 0
     seen: set[str] = set()
     try:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from jingu.optim import UndeclaredStateError
+
 log = logging.getLogger(__name__)
 
 
@@ -42,14 +44,55 @@ def to_shared(array: np.ndarray) -> np.ndarray:
 
 
 def share_training_state(net: Any, opt: Any) -> None:
-    """Move the model's parameters and the optimizer's array state into shared memory, in place
-    (the optimizer keeps its parameter objects; only their arrays move)."""
+    """Move the model's parameters and the optimizer's declared state into shared memory, in place
+    (the optimizer keeps its parameter objects; only their arrays move).
+
+    Only state the optimizer declares (jingu's `Optimizer.initial_state`) can be shared before the
+    workers fork: state it made later would stay private to one worker, so an optimizer that makes
+    state lazily, or state that is not an array, is an error here, and a key added or an array
+    replaced after sharing is an error in the step that does it.
+    """
     for p in net.parameters():
         p.data = to_shared(p.data)
-    for state in opt.state.values():
+    name = type(opt).__name__
+    try:
+        declared = opt.allocate_state()
+    except UndeclaredStateError as exc:
+        raise UndeclaredStateError(
+            "train.workers > 1 shares the optimizer's state between processes, so it must exist before they "
+            f"start: {exc}"
+        ) from None
+    shared = {}
+    for p, state in declared.items():
         for key, value in state.items():
-            if isinstance(value, np.ndarray):
-                state[key] = to_shared(value)
+            if not isinstance(value, np.ndarray):
+                raise UndeclaredStateError(
+                    f"{name}'s state {key!r} is not an array ({type(value).__name__}), so Hogwild workers cannot "
+                    "share it; keep it in an array updated in place, or train with train.workers: 1"
+                )
+        shared[p] = _SealedState(name, {key: to_shared(value) for key, value in state.items()})
+    opt.state = _SealedState(name, shared)
+
+
+class _SealedState(dict):
+    """A dict whose keys and values stay as they were when shared: a new key or a replaced array would
+    live in one worker's private memory, so either is an error instead of silently unshared training."""
+
+    def __init__(self, owner: str, items: dict) -> None:
+        super().__init__(items)
+        self.owner = owner
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self or self[key] is not value:
+            raise UndeclaredStateError(
+                f"{self.owner} set state {key!r} after it was shared with Hogwild workers; declare it in "
+                "initial_state(param, group) and update it in place"
+            )
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self.__setitem__(key, default)
+        return self[key]
 
 
 class WorkerSlice:

@@ -1,8 +1,7 @@
 """Word2vec's own ops as `jingu.Function`s: forward and backward on raw arrays (NumPy or CuPy).
 
-Each op hands the output matrix a lazy row-sparse gradient (`RowSparse.product`: which rows, with
-which weights, of which rows of `hidden`), never a `(entries, dim)` array of row values. SGD then
-scatters it straight into the matrix.
+Each op hands the output matrix a lazy row-sparse gradient (`jingu.RowSparse.product`), which SGD
+scatters straight into the matrix.
 
 - `context_mean`: CBOW's hidden layer, the mean of the non-padding context vectors (jingu's
   embedding bag), with word2vec/gensim's update rule unless `exact`.
@@ -39,9 +38,8 @@ class ScaleGradient(jingu.Function):
 
 
 class Bags(NamedTuple):
-    """Per vocabulary id, the input-table rows of its vector and their weights (`w2v.data.chars.Composition`),
-    on the training device: `rows` and `weights` (vocab_size, slots), used slots first, unused ones
-    `PAD_ID` with weight 0; `lengths` (vocab_size,) the used slots of each word."""
+    """`w2v.data.chars.Composition`'s `rows` and `weights` on the training device, and `lengths`
+    (vocab_size,), the used slots of each word (they come first)."""
 
     rows: Any
     weights: Any  # the table's dtype
@@ -56,8 +54,8 @@ class Bags(NamedTuple):
         """(n, k) word ids -> (n, dim): per row, the sum of its words' composed vectors, each times
         that row's `scale` (n,) when given.
 
-        NumPy gets the bags as CSR, only the used slots (an expansion whose size the host knows);
-        CuPy gets every slot, unused ones weighted zero, so that no size is read back per batch.
+        NumPy gets only the used slots (CSR offsets), CuPy every slot with the unused ones weighted
+        zero: the host/device split of `jingu.ops.embedding.bag_layout`, for the same reasons.
         """
         xp = get_array_module(words)
         if xp is np:

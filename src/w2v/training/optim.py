@@ -44,19 +44,15 @@ class RowAdagrad(jingu.optim.Optimizer):
             raise ValueError(f"RowAdagrad needs lr > 0, eps > 0 and initial_accumulator >= 0, got {lr}, {eps}, {initial_accumulator}")
         super().__init__(params, {"lr": lr, "eps": eps, "initial_accumulator": initial_accumulator})
         self.dense = dense  # scatter sparse gradients into a dense array (a GPU's choice) instead of coalescing
-        for group in self.param_groups:  # made now, so that Hogwild workers can share them
-            for p in group["params"]:
-                self._accumulator(p, group)
 
-    def _accumulator(self, p: Any, group: dict[str, Any]) -> Any:
-        state = self.state.setdefault(p, {})
-        if "sum" not in state:
-            xp = get_array_module(p.data)
-            state["sum"] = xp.full(p.data.shape[0], group["initial_accumulator"], dtype=p.data.dtype)
-        return state["sum"]
+    def initial_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        """One accumulator per row, at `initial_accumulator`."""
+        xp = get_array_module(param.data)
+        return {"sum": xp.full(param.data.shape[0], group["initial_accumulator"], dtype=param.data.dtype)}
 
     def _validate(self, group: dict[str, Any]) -> None:
-        jingu.optim.optimizer._check("lr", group["lr"])
+        for key in ("lr", "eps", "initial_accumulator"):
+            jingu.optim.check_hyperparameter(key, group[key])
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -65,7 +61,7 @@ class RowAdagrad(jingu.optim.Optimizer):
                 xp = get_array_module(p.data)
                 if isinstance(g, RowSparse):
                     g = g.to_dense() if self.dense else g.coalesce()
-                acc = self._accumulator(p, group)
+                acc = self.state[p]["sum"]
                 if isinstance(g, RowSparse):
                     _update_rows(p.data, acc, g, lr, eps)
                 else:

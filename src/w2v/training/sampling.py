@@ -5,9 +5,8 @@ generator (splitmix64 of seed, epoch, stream and position), not from a stateful 
 row group can be masked on its own, in any order, on CPU or GPU, and an epoch resumed from a
 checkpoint draws exactly what an uninterrupted run would. Negatives are drawn the same way, by
 counter (the example's index in the epoch), so they can be drawn per batch or for a whole shuffle
-buffer at once, on the host or on the device, with the same result. The shuffle of each buffer is
-a NumPy permutation on the CPU and an argsort of counter-based random keys on a GPU (no host
-round trip); both are a pure function of (seed, epoch, buffer index).
+buffer at once, on the host or on the device, with the same result. The shuffle of each buffer
+(`permutation`) is a pure function of (seed, epoch, buffer index) too.
 """
 
 from __future__ import annotations
@@ -126,9 +125,8 @@ def unigram_table(counts: np.ndarray, exponent: float, size: int | None = None) 
 def draw_negatives(table: Any, key: int, start: int, shape: tuple[int, ...]) -> Any:
     """Ids drawn from a `unigram_table` (NumPy or CuPy, the result lives with it), of `shape`.
 
-    Draw i (i = start, start + 1, ... in C order over `shape`) is table[slot(random_bits(i, key))]:
-    a pure function of the counter, so any split of an epoch's draws into calls gives the same ids.
-    The slot is the top 32 random bits times the table size, shifted down (no modulo, no floats).
+    Draw i (i = start, start + 1, ... in C order over `shape`) is table[slot(random_bits(i, key))],
+    the slot the top 32 random bits times the table size, shifted down (no modulo, no floats).
     """
     xp = _xp(table)
     count = int(np.prod(shape, dtype=np.int64))
@@ -150,21 +148,28 @@ def negative_key(seed: int, epoch: int) -> int:
     return stream_key(seed, epoch, STREAM_NEGATIVE)
 
 
-def permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np, sort: bool | None = None) -> Any:
+def permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np) -> Any:
     """A random order of `n` items for shuffle buffer `index` of an epoch, as an `xp` int array.
 
-    NumPy: a `numpy.random.Generator` permutation (4x faster than sorting random keys on the CPU).
-    CuPy (or `sort=True`): an argsort of counter-based random keys, made and sorted on the device.
-    The keys are distinct (splitmix64 is a bijection), so the order does not depend on the sort
-    algorithm: `sort=True` on the CPU reproduces the GPU's order (tests compare the devices that
-    way). Both are a pure function of (seed, epoch, index, n).
+    NumPy: a `numpy.random.Generator` permutation (4x faster than sorting random keys on the CPU);
+    CuPy: `argsort_permutation`, made and sorted on the device with no host round trip.
     """
-    key = _mix_int(stream_key(seed, epoch, STREAM_SHUFFLE) + index)
-    if sort is None:
-        sort = xp is not np
-    if not sort:
-        return np.random.default_rng(key).permutation(n)
-    return xp.argsort(random_bits(xp.arange(n, dtype=xp.uint64), key))
+    if xp is not np:
+        return argsort_permutation(n, seed, epoch, index, xp)
+    return np.random.default_rng(_shuffle_key(seed, epoch, index)).permutation(n)
+
+
+def argsort_permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np) -> Any:
+    """The device's shuffle: an argsort of counter-based random keys, on any array module.
+
+    The keys are distinct (splitmix64 is a bijection), so the order does not depend on the sort
+    algorithm: NumPy reproduces a GPU's order exactly.
+    """
+    return xp.argsort(random_bits(xp.arange(n, dtype=xp.uint64), _shuffle_key(seed, epoch, index)))
+
+
+def _shuffle_key(seed: int, epoch: int, index: int) -> int:
+    return _mix_int(stream_key(seed, epoch, STREAM_SHUFFLE) + index)
 
 
 def part_order(n: int, seed: int, epoch: int) -> list[int]:
