@@ -187,13 +187,23 @@ def test_changing_the_partition_count_reruns_the_merge_alone_with_the_same_vocab
     root = tmp_path / "w"
     shutil.copytree(workdir, root)
     before = {f: (root / "results" / f).read_bytes() for f in ("vocab.tsv", "chars.tsv", "corpus.json")}
-    write_config(root, read_config(root), vocab={"count_partitions": 1})
+    write_config(root, read_config(root), vocab={"count_partitions": 2})
     jobs = planned_jobs(snakemake(root, "--dry-run"))
     # no segmentation or cleaning: the shards' counts files do not depend on the partitions
-    assert jobs == {"count_merge": 1, "vocab": 1, "pairs": 2 * len(SHARDS), "text": 1}, jobs
+    assert jobs == {"count_merge": 2, "vocab": 1, "pairs": 2 * len(SHARDS), "text": 1}, jobs
     result = snakemake(root, target="results/vocab.tsv")
     assert result.returncode == 0, result.output
     assert {f: (root / "results" / f).read_bytes() for f in before} == before
+
+
+@pytest.mark.parametrize(("text_mb", "partitions", "merges"), [(1, None, 0), (600, None, 3), (1, 1, 0), (1, 4, 4)])
+def test_count_partitions_null_plans_one_merge_per_256_mb_of_text(tmp_path, repo_root, text_mb, partitions, merges):
+    """null: a novel merges its counts in the vocab job, 600 MB of text in three merge jobs."""
+    root = make_workdir(tmp_path / "w", repo_root, b"", segment={"shard_mb": 100}, vocab={"count_partitions": partitions})
+    with open(root / "data" / "raw" / "tiny.txt", "wb") as corpus:
+        corpus.truncate(text_mb << 20)  # sparse: a dry run plans by file sizes and reads no text
+    jobs = planned_jobs(snakemake(root, "--dry-run", target="results/vocab.tsv"))
+    assert jobs.get("count_merge", 0) == merges and jobs["vocab"] == 1, jobs
 
 # --- bad input: a clear message, no partial output --------------------------------------------
 

@@ -1,7 +1,8 @@
 # Text stages, one job per shard for every stage whose work grows with the corpus:
 #   a file's text range(s) -> segmented shard -> clean shard + its counts  (a job each per shard)
 #   all shards' counts -> one hash partition's candidate words            (a job per partition)
-#   all partitions + shards' counts -> vocab.tsv + corpus.json + chars.tsv (one job, kept-words-sized)
+#   all partitions + shards' counts -> vocab.tsv + corpus.json + chars.tsv (one job, kept-words-sized;
+#                                        with one partition it merges the counts itself)
 #   clean shard + vocab -> pairs part of a model                         (a job per shard and model)
 # Shards belong to files (common.smk, `SHARDS`): adding or changing a file reruns only its shards'
 # segmentation and cleaning, then the vocabulary and everything after it.
@@ -89,6 +90,7 @@ rule count_merge:
         part="results/counts/merged/part-{part}.parquet",
     params:
         settings=settings("vocab"),
+        partitions=count_partitions(),
     log:
         "results/logs/count_merge/part-{part}.log",
     benchmark:
@@ -97,22 +99,23 @@ rule count_merge:
         "../envs/w2v.yaml"
     shell:
         "w2v count-merge {input.counts:q} --partition {wildcards.part}"
-        " --partitions {params.settings[count_partitions]} --min-count {params.settings[min_count]}"
+        " --partitions {params.partitions} --min-count {params.settings[min_count]}"
         " --max-vocab-size {params.settings[max_vocab_size]} --output {output.part:q} 2>&1 | tee {log:q}"
 
 
 rule vocab:
-    """Order the partitions' kept words (id 0 is padding); corpus totals and where each shard's
-    tokens start; list the kept words' characters."""
+    """Order the partitions' kept words (with one partition, merge the shards' counts here; id 0 is
+    padding); corpus totals and where each shard's tokens start; list the kept words' characters."""
     input:
         counts=expand("results/counts/shard-{shard}.parquet", shard=shard_ids()),
-        merged=expand("results/counts/merged/part-{part}.parquet", part=range(config["vocab"]["count_partitions"])),
+        merged=merged_counts(),
     output:
         vocab="results/vocab.tsv",
         stats="results/corpus.json",
         chars="results/chars.tsv",
     params:
         settings=settings("vocab"),
+        merged_option="--merged" if merged_counts() else "",
     log:
         "results/logs/vocab/vocab.log",
     benchmark:
@@ -120,7 +123,7 @@ rule vocab:
     conda:
         "../envs/w2v.yaml"
     shell:
-        "w2v vocab {input.counts:q} --merged {input.merged:q} --min-count {params.settings[min_count]}"
+        "w2v vocab {input.counts:q} {params.merged_option} {input.merged:q} --min-count {params.settings[min_count]}"
         " --max-vocab-size {params.settings[max_vocab_size]} --output {output.vocab:q}"
         " --stats {output.stats:q} --chars {output.chars:q} 2>&1 | tee {log:q}"
 
