@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         vocab = "–" if r["vocab_peak_mb"] is None else f"{r['vocab_peak_mb']:,} MB"
         vocab_s = "–" if r["vocab_s"] is None else f"{r['vocab_s']} s"
-        print(f"| {r['distinct']:,} | {r['partitions']} | {r['merge_peak_mb']:,} MB | {r['merge_s']} s | {vocab} | {vocab_s} |")
+        print(f"| {r['distinct']:,} | {r['partitions']} | {r['merge_peak_mb']:,} MB | {r['merge_s']} s "
+              f"| {vocab} | {vocab_s} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -185,3 +185,11 @@ def test_no_word_left_names_min_count(tmp_path):
     paths = write_shards(tmp_path)
     with pytest.raises(UserError, match=r"the most frequent occurs 10 times.*lower config key `vocab.min_count`"):
         vocab_from_partitions(merged_files(tmp_path, paths, 3, min_count=11), paths, tmp_path / "v.tsv", min_count=11)
+
+
+def test_a_counts_file_given_as_a_partition_is_named(tmp_path, capsys):
+    paths = write_shards(tmp_path)
+    assert run_cli("vocab", *paths, "--merged", paths[0], "-o", tmp_path / "v.tsv") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "counts-0.parquet is not a w2v count partition file" in err
+    assert "rerun `w2v count-merge` (rule count_merge)" in err and not (tmp_path / "v.tsv").exists()

@@ -139,7 +139,9 @@ def read_partition_file(path: str | os.PathLike) -> Partition:
     )
 
 
-def check_partitions(partitions: Sequence[Partition], paths: Sequence, min_count: int, max_vocab_size: int | None) -> None:
+def check_partitions(
+    partitions: Sequence[Partition], paths: Sequence, min_count: int, max_vocab_size: int | None,
+) -> None:
     """`UserError` unless `partitions` are partitions 0 to n-1 of n, each cut with these settings."""
     redo = "rerun `w2v count-merge` for every partition (rule count_merge)"
     n = len(partitions)

@@ -111,7 +111,8 @@ def make_vocab(
     """Merge the counts of `inputs` (shards' counts files from `w2v count`, or clean token files, in
     corpus order) in memory, build the vocabulary and write it; with `stats_path`, also the corpus
     statistics (`w2v.counts.CorpusStats`). `UserError` if no token or no word is left. The workflow
-    merges in hash partitions instead (`w2v.count_merge`), with the same result."""
+    merges here when `vocab.count_partitions` is 1, in hash partitions (`w2v.count_merge`) otherwise,
+    with the same result."""
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     merged, totals = merge_counts(load_counts(p) for p in paths)
     summary = CountSummary(

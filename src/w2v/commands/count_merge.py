@@ -26,7 +26,9 @@ def register(subparsers) -> None:
         "--max-vocab-size", type=optional_positive_int, default=None,
         help="keep at most this many words; none for no cap (`vocab.max_vocab_size`)",
     )
-    parser.add_argument("-o", "--output", required=True, help="partition file to write (results/counts/merged/part-P.parquet)")
+    parser.add_argument(
+        "-o", "--output", required=True, help="partition file to write (results/counts/merged/part-P.parquet)",
+    )
     parser.set_defaults(func=run)
 
 
