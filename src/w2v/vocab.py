@@ -109,10 +109,9 @@ def make_vocab(
     stats_path: str | os.PathLike | None = None,
 ) -> Vocabulary:
     """Merge the counts of `inputs` (shards' counts files from `w2v count`, or clean token files, in
-    corpus order) in memory, build the vocabulary and write it; with `stats_path`, also the corpus
-    statistics (`w2v.counts.CorpusStats`). `UserError` if no token or no word is left. The workflow
-    merges here when `vocab.count_partitions` is 1, in hash partitions (`w2v.count_merge`) otherwise,
-    with the same result."""
+    corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
+    (`w2v.counts.CorpusStats`). `UserError` if no token or no word is left."""
+    # In memory: the workflow merges here when vocab.count_partitions is 1, in `w2v.count_merge` otherwise.
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     merged, totals = merge_counts(load_counts(p) for p in paths)
     summary = CountSummary(

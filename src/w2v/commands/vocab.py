@@ -39,15 +39,15 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from w2v.vocab import make_vocab
+
     if args.merged:
-        from w2v.count_merge import vocab_from_partitions
+        from w2v.count_merge import vocab_from_partitions  # noqa: PLC0415
 
         vocab = vocab_from_partitions(
             args.merged, args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats,
         )
     else:
-        from w2v.vocab import make_vocab
-
         vocab = make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
     if args.chars is not None:
         from w2v.chars import char_table, write_char_table  # noqa: PLC0415  (keeps `w2v --help` quick)
