@@ -111,8 +111,8 @@ def make_vocab(
     """Merge the counts of `inputs` (shards' counts files from `w2v count`, or clean token files, in
     corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
     (`w2v.counts.CorpusStats`). `UserError` if no token or no word is left."""
-    # In memory: the workflow merges here when vocab.count_partitions is 1, in `w2v.count_merge` otherwise.
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    # In memory: the workflow merges here when vocab.count_partitions is 1, in `w2v.count_merge` otherwise.
     merged, totals = merge_counts(load_counts(p) for p in paths)
     summary = CountSummary(
         tokens=sum(tokens for _, tokens in totals), distinct=merged.num_rows,
