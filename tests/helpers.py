@@ -54,6 +54,7 @@ def make_workdir(root: Path, repo: Path, corpus: bytes, cache: Path | None = Non
     config["corpus"] = "data/raw/tiny.txt"
     config["segment"]["shard_mb"] = 0.005  # the 10 KB tiny corpus in two shards
     config["vocab"]["min_count"] = 2
+    config["vocab"]["count_partitions"] = 3  # several count merges, and few jobs
     write_config(root, config, **sections)
     return root
 

@@ -69,8 +69,11 @@ def inputs(zipf_pairs, test_data, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("writer_inputs")
     cache = root / "jieba.cache"
     assert main(["segment", "--build-cache", "--jieba-cache", str(cache)]) == 0
+    counts, part = root / "counts.parquet", root / "part-0.parquet"
+    assert main(["clean", str(zipf_pairs / "tokens.txt"), "-o", str(root / "tokens.txt"), "--counts", str(counts)]) == 0
+    assert main(["count-merge", str(counts), "--partition", "0", "--partitions", "1", "-o", str(part)]) == 0
     return {"corpus": test_data / "tiny_corpus.txt", "cache": cache, "tokens": zipf_pairs / "tokens.txt",
-            "vocab": zipf_pairs / "vocab.tsv", "cbow": zipf_pairs / "cbow.parquet"}
+            "vocab": zipf_pairs / "vocab.tsv", "cbow": zipf_pairs / "cbow.parquet", "counts": counts, "part": part}
 
 
 def _vectors() -> KeyedVectors:
@@ -119,6 +122,11 @@ def _writers(inputs: dict[str, Path]) -> dict[str, Callable[[Path], list[Path]]]
                                          "-o", str(f / "shard.txt")], ["shard.txt"]),
         "w2v-clean": _stage(lambda f: ["clean", i["tokens"], "-o", str(f / "tokens.txt")], ["tokens.txt"]),
         "w2v-vocab": _stage(lambda f: ["vocab", i["tokens"], "-o", str(f / "vocab.tsv")], ["vocab.tsv"]),
+        "w2v-count-merge": _stage(lambda f: ["count-merge", i["counts"], "--partition", "0", "--partitions", "1",
+                                             "-o", str(f / "part.parquet")], ["part.parquet"]),
+        "w2v-vocab-merged": _stage(lambda f: ["vocab", i["counts"], "--merged", i["part"], "-o", str(f / "vocab.tsv"),
+                                              "--stats", str(f / "corpus.json"), "--chars", str(f / "chars.tsv")],
+                                   ["vocab.tsv", "corpus.json", "chars.tsv"]),
         "w2v-pairs": _stage(lambda f: ["pairs", i["tokens"], "--vocab", i["vocab"], "--window", "2",
                                        "--cbow", str(f / "cbow.parquet"), "--skipgram", str(f / "sg.parquet")],
                             ["cbow.parquet", "sg.parquet"]),
@@ -126,7 +134,7 @@ def _writers(inputs: dict[str, Path]) -> dict[str, Callable[[Path], list[Path]]]
 
 
 WRITERS = ["vec-text", "vec-binary", "train.write_vectors", "train-outputs", "w2v-segment", "w2v-clean",
-           "w2v-vocab", "w2v-pairs"]
+           "w2v-vocab", "w2v-count-merge", "w2v-vocab-merged", "w2v-pairs"]
 
 
 @pytest.fixture(scope="module")

@@ -239,3 +239,22 @@ def test_large_vocab_keys_are_distinct_chinese_words():
     keys = bench.make_keys(3000, np.random.default_rng(0))
     assert len(keys) == len(set(keys)) == 3000
     assert all(1 <= len(k) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in k) for k in keys)
+
+
+def test_count_merge_measures_every_job_and_checks_the_vocabulary(tmp_path, capsys):
+    bench = _load("count_merge")
+    out = tmp_path / "rows.json"
+    argv = ["--distinct", "3000", "--partitions", "1", "3", "--shards", "3", "--frequent", "200", "--baseline",
+            "--workdir", str(tmp_path / "work"), "--json", str(out)]
+    assert bench.main(argv) == 0  # it stops if a partitioned vocab.tsv differs from the in-memory one
+    assert "| 3,000 | 3 |" in capsys.readouterr().out
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    assert [(r["partitions"], r["merge_jobs"]) for r in rows] == [("in-memory", 1), (1, 1), (3, 3)]
+    assert all(50 < r["merge_peak_mb"] < 2000 for r in rows)  # a job's own peak, not the benchmark's
+
+
+def test_count_merge_synthetic_tokens_are_distinct_cjk_words():
+    bench = _load("count_merge")
+    tokens = bench.tokens(np.array([0, 1, 3499, 3500, 20_000_000])).to_pylist()
+    assert len(set(tokens)) == 5 and all(len(t) == 3 and all("\u4e00" <= c <= "\u9fff" for c in t) for t in tokens)
+    assert tokens[0] == "一一一" and tokens[3] == "一丁一"

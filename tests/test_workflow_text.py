@@ -28,9 +28,11 @@ pytestmark = pytest.mark.slow
 TARGET = "text"
 TINY = f"tiny_txt-{hashlib.sha1(b'data/raw/tiny.txt').hexdigest()[:8]}"  # shards are named after their file
 SHARDS = (f"{TINY}-0000", f"{TINY}-0001")
+PARTITIONS = 3  # vocab.count_partitions in tests/helpers.make_workdir
 STAGE_OUTPUTS = {
     "segment": [f"results/segmented/shard-{s}.txt" for s in SHARDS],
     "clean": [f"results/{d}/shard-{s}.{e}" for d, e in (("tokens", "txt"), ("counts", "parquet")) for s in SHARDS],
+    "count_merge": [f"results/counts/merged/part-{p}.parquet" for p in range(PARTITIONS)],
     "vocab": ["results/vocab.tsv", "results/corpus.json"],
     "pairs": [f"results/pairs/{m}/part-{s}.parquet" for m in ("cbow", "skipgram") for s in SHARDS],
 }
@@ -66,7 +68,7 @@ def test_text_stages_write_the_contract_files(workdir):
     meta, parts = read_dataset_metadata(workdir / "results" / "pairs" / "skipgram")
     assert meta["window"] == 5 and meta["vocab_sha256"] == vocab.sha256 and meta["parts"] == 2 and len(parts) == 2
     assert meta["n_tokens"] == int(vocab.counts.sum())
-    for rule in ("jieba_cache", "segment", "clean", "vocab", "pairs"):
+    for rule in ("jieba_cache", "segment", "clean", "count_merge", "vocab", "pairs"):
         assert list((workdir / "results" / "logs" / rule).glob("*.log")), rule
     segment_log = (workdir / "results" / "logs" / "segment" / f"shard-{SHARDS[0]}.log").read_text(encoding="utf-8")
     assert "INFO w2v.commands.segment: shard: " in segment_log
@@ -77,7 +79,7 @@ def test_text_stages_write_the_contract_files(workdir):
         f"{rule}/{name}-{s}.tsv" for rule, name in (("clean", "shard"), ("pairs", "cbow-part"),
                                                     ("pairs", "skipgram-part"), ("segment", "shard"))
         for s in SHARDS
-    ])
+    ] + [f"count_merge/part-{p}.tsv" for p in range(PARTITIONS)])
     lines = (workdir / "results" / "segmented" / f"shard-{SHARDS[0]}.txt").read_text(encoding="utf-8").splitlines()
     lines += (workdir / "results" / "segmented" / f"shard-{SHARDS[1]}.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len((workdir / "data" / "raw" / "tiny.txt").read_text(encoding="utf-8").splitlines())
@@ -90,13 +92,13 @@ def test_touching_nothing_means_nothing_to_be_done(workdir):
     assert "Nothing to be done" in result.output
 
 
-def test_changing_min_count_reruns_vocab_and_pairs_only(workdir):
+def test_changing_min_count_reruns_the_count_merges_vocab_and_pairs_only(workdir):
     before = mtimes(workdir)
     config = read_config(workdir)
     write_config(workdir, config, vocab={"min_count": config["vocab"]["min_count"] + 1})
     result = snakemake(workdir)
     assert result.returncode == 0, result.output
-    assert changed_stages(before, mtimes(workdir)) == {"vocab", "pairs"}
+    assert changed_stages(before, mtimes(workdir)) == {"count_merge", "vocab", "pairs"}
 
 
 def test_changing_window_reruns_only_pairs(workdir):
@@ -179,6 +181,29 @@ def test_changing_the_shard_count_reruns_everything_and_gives_the_same_data(work
             shutil.copy(f, stale / f.name)
         assert _pairs_multiset(stale) == before_pairs[model]
 
+
+
+def test_changing_the_partition_count_reruns_the_merge_alone_with_the_same_vocabulary(workdir, tmp_path):
+    root = tmp_path / "w"
+    shutil.copytree(workdir, root)
+    before = {f: (root / "results" / f).read_bytes() for f in ("vocab.tsv", "chars.tsv", "corpus.json")}
+    write_config(root, read_config(root), vocab={"count_partitions": 2})
+    jobs = planned_jobs(snakemake(root, "--dry-run"))
+    # no segmentation or cleaning: the shards' counts files do not depend on the partitions
+    assert jobs == {"count_merge": 2, "vocab": 1, "pairs": 2 * len(SHARDS), "text": 1}, jobs
+    result = snakemake(root, target="results/vocab.tsv")
+    assert result.returncode == 0, result.output
+    assert {f: (root / "results" / f).read_bytes() for f in before} == before
+
+
+@pytest.mark.parametrize(("text_mb", "partitions", "merges"), [(1, None, 0), (600, None, 3), (1, 1, 0), (1, 4, 4)])
+def test_count_partitions_null_plans_one_merge_per_256_mb_of_text(tmp_path, repo_root, text_mb, partitions, merges):
+    """null: a novel merges its counts in the vocab job, 600 MB of text in three merge jobs."""
+    root = make_workdir(tmp_path / "w", repo_root, b"", segment={"shard_mb": 100}, vocab={"count_partitions": partitions})
+    with open(root / "data" / "raw" / "tiny.txt", "wb") as corpus:
+        corpus.truncate(text_mb << 20)  # sparse: a dry run plans by file sizes and reads no text
+    jobs = planned_jobs(snakemake(root, "--dry-run", target="results/vocab.tsv"))
+    assert jobs.get("count_merge", 0) == merges and jobs["vocab"] == 1, jobs
 
 # --- bad input: a clear message, no partial output --------------------------------------------
 
@@ -361,6 +386,7 @@ def test_adding_a_book_plans_segmentation_and_cleaning_for_its_shards_only(shelf
     result = snakemake(root, "--dry-run")
     jobs = planned_jobs(result)
     assert jobs["segment"] == jobs["clean"] == 1 and jobs["vocab"] == 1 and jobs["pairs"] == 2 * 4, jobs
+    assert jobs["count_merge"] == PARTITIONS, jobs
     assert "segmented/shard-d_txt-" in result.output and "segmented/shard-a_txt-" not in result.output
 
 
@@ -369,6 +395,7 @@ def test_removing_a_book_plans_no_segmentation(shelf, tmp_path):
     (root / "data" / "raw" / "shelf" / "b.txt.gz").unlink()
     jobs = planned_jobs(snakemake(root, "--dry-run"))
     assert "segment" not in jobs and "clean" not in jobs and jobs["vocab"] == 1, jobs
+    assert jobs["count_merge"] == PARTITIONS, jobs
 
 
 def test_changing_a_book_plans_its_own_shards(shelf, tmp_path):
@@ -377,7 +404,7 @@ def test_changing_a_book_plans_its_own_shards(shelf, tmp_path):
     book.write_text(book.read_text(encoding="utf-8") + "师父又念紧箍咒。\n", encoding="utf-8")
     result = snakemake(root, "--dry-run")
     jobs = planned_jobs(result)
-    assert jobs["segment"] == jobs["clean"] == 1, jobs
+    assert jobs["segment"] == jobs["clean"] == 1 and jobs["count_merge"] == PARTITIONS, jobs
     assert "segmented/shard-c_txt-" in result.output and "segmented/shard-a_txt-" not in result.output
 
 

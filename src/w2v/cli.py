@@ -12,7 +12,7 @@ from w2v.errors import UserError
 
 # Subcommand name -> module under w2v.commands exposing `register(subparsers)`.
 # Modules are imported only when the parser is built, so `w2v --help` stays quick.
-COMMANDS = ["segment", "clean", "vocab", "pairs", "train", "evaluate", "neighbors", "export", "convert"]
+COMMANDS = ["segment", "clean", "count-merge", "vocab", "pairs", "train", "evaluate", "neighbors", "export", "convert"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"w2v.commands.{name}").register(subparsers)
+        importlib.import_module(f"w2v.commands.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 

@@ -217,6 +217,23 @@ def shard_index(wildcards) -> int:
     return shard_ids().index(wildcards.shard)
 
 
+COUNT_PARTITION_TEXT = 256 << 20  # corpus text per count-merge job when vocab.count_partitions is null
+
+
+def count_partitions() -> int:
+    """vocab.count_partitions, or when null one per 256 MB of corpus text: a novel's counts merge in
+    the vocab job itself, a billion tokens' (5.8 GB) in 23 jobs."""
+    given = config["vocab"]["count_partitions"]
+    text = sum(r.stop - r.start for shard in SHARDS.values() for r in shard.ranges)
+    return given if given is not None else max(1, -(-text // COUNT_PARTITION_TEXT))
+
+
+def merged_counts() -> list[str]:
+    """The count_merge outputs the vocab rule reads; none with one partition (it merges in memory)."""
+    parts = count_partitions()
+    return [f"results/counts/merged/part-{p}.parquet" for p in range(parts)] if parts > 1 else []
+
+
 def summarise_failures(snakemake_logs) -> None:
     """Print the failed jobs' own `error:` lines once each, last, below Snakemake's job dumps.
 

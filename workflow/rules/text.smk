@@ -1,6 +1,8 @@
 # Text stages, one job per shard for every stage whose work grows with the corpus:
 #   a file's text range(s) -> segmented shard -> clean shard + its counts  (a job each per shard)
-#   all shards' counts -> vocab.tsv + corpus.json                        (the one gather: vocabulary-sized)
+#   all shards' counts -> one hash partition's candidate words            (a job per partition)
+#   all partitions + shards' counts -> vocab.tsv + corpus.json + chars.tsv (one job, kept-words-sized;
+#                                        with one partition it merges the counts itself)
 #   clean shard + vocab -> pairs part of a model                         (a job per shard and model)
 # Shards belong to files (common.smk, `SHARDS`): adding or changing a file reruns only its shards'
 # segmentation and cleaning, then the vocabulary and everything after it.
@@ -10,6 +12,7 @@
 
 wildcard_constraints:
     shard=r"[^/]+",
+    part=r"\d+",
 
 
 rule text:
@@ -78,17 +81,41 @@ rule clean:
         " --output {output.tokens:q} --counts {output.counts:q} 2>&1 | tee {log:q}"
 
 
-rule vocab:
-    """Merge the shards' counts; keep words seen at least min_count times (id 0 is padding); list
-    the kept words' characters."""
+rule count_merge:
+    """Sum one hash partition of the shards' counts; keep its words seen at least min_count times
+    (with max_vocab_size, its that many most frequent): memory follows the partition."""
     input:
         counts=expand("results/counts/shard-{shard}.parquet", shard=shard_ids()),
+    output:
+        part="results/counts/merged/part-{part}.parquet",
+    params:
+        settings=settings("vocab"),
+        partitions=count_partitions(),
+    log:
+        "results/logs/count_merge/part-{part}.log",
+    benchmark:
+        "results/benchmarks/count_merge/part-{part}.tsv"
+    conda:
+        "../envs/w2v.yaml"
+    shell:
+        "w2v count-merge {input.counts:q} --partition {wildcards.part}"
+        " --partitions {params.partitions} --min-count {params.settings[min_count]}"
+        " --max-vocab-size {params.settings[max_vocab_size]} --output {output.part:q} 2>&1 | tee {log:q}"
+
+
+rule vocab:
+    """Order the partitions' kept words (with one partition, merge the shards' counts here; id 0 is
+    padding); corpus totals and where each shard's tokens start; list the kept words' characters."""
+    input:
+        counts=expand("results/counts/shard-{shard}.parquet", shard=shard_ids()),
+        merged=merged_counts(),
     output:
         vocab="results/vocab.tsv",
         stats="results/corpus.json",
         chars="results/chars.tsv",
     params:
         settings=settings("vocab"),
+        merged_option="--merged" if merged_counts() else "",
     log:
         "results/logs/vocab/vocab.log",
     benchmark:
@@ -96,7 +123,7 @@ rule vocab:
     conda:
         "../envs/w2v.yaml"
     shell:
-        "w2v vocab {input.counts:q} --min-count {params.settings[min_count]}"
+        "w2v vocab {input.counts:q} {params.merged_option} {input.merged:q} --min-count {params.settings[min_count]}"
         " --max-vocab-size {params.settings[max_vocab_size]} --output {output.vocab:q}"
         " --stats {output.stats:q} --chars {output.chars:q} 2>&1 | tee {log:q}"
 

@@ -19,6 +19,11 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("inputs", nargs="+", help="counts files (.parquet) or clean token files, in corpus order")
+    parser.add_argument(
+        "--merged", nargs="+", default=None, metavar="PARTITION",
+        help="every partition file from `w2v count-merge` (any order): the words are taken from these, and "
+        "INPUTS (counts files) are read one at a time only for --stats, so memory follows the kept words",
+    )
     parser.add_argument("--min-count", type=positive_int, default=1, help="drop rarer words (`vocab.min_count`)")
     parser.add_argument(
         "--max-vocab-size", type=optional_positive_int, default=None,
@@ -36,7 +41,14 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from w2v.data.vocab import make_vocab
 
-    vocab = make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
+    if args.merged:
+        from w2v.count_merge import vocab_from_partitions  # noqa: PLC0415
+
+        vocab = vocab_from_partitions(
+            args.merged, args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats,
+        )
+    else:
+        vocab = make_vocab(args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats)
     if args.chars is not None:
         from w2v.data.chars import char_table, write_char_table  # noqa: PLC0415  (keeps `w2v --help` quick)
 

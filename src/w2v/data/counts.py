@@ -1,11 +1,12 @@
 """Token counts per shard, merged into the vocabulary and the corpus statistics.
 
 Each shard's tokens are counted as it is cleaned (`w2v clean --counts`: a job per shard) into a
-Parquet file of (token, count) with its sentence and token totals as metadata. The vocabulary stage merges
-the shards' counts one file at a time, so its memory grows with the vocabulary, not the corpus, and
-writes `results/vocab.tsv` plus `results/corpus.json`: the corpus totals and, per shard, how many
-vocabulary tokens it holds and where its tokens start in the in-vocabulary token stream (what the
-pairs jobs need to number positions as one unsharded run would).
+Parquet file of (token, count, hash) with its sentence and token totals as metadata; rows are sorted by
+`hash` (`token_hashes`: CRC-32 of the token's UTF-8, stable across runs and machines) in row groups of
+`ROW_GROUP_ROWS`, so a merge of one hash range (`w2v.count_merge`) reads only the row groups that
+overlap it. The vocabulary stage writes `results/vocab.tsv` plus `results/corpus.json`: the corpus
+totals and, per shard, how many vocabulary tokens it holds and where its tokens start in the
+in-vocabulary token stream (what the pairs jobs need to number positions as one unsharded run would).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -28,9 +30,11 @@ from w2v.io import atomic_open, atomic_path, read_json, read_parquet
 
 log = logging.getLogger(__name__)
 
-COUNTS_FORMAT = "w2v-counts-1"
+COUNTS_FORMAT = "w2v-counts-2"
 STATS_FORMAT = "w2v-corpus-stats-1"
 COUNTS_SCHEMA = pa.schema([("token", pa.string()), ("count", pa.int64())])
+FILE_SCHEMA = pa.schema([("token", pa.string()), ("count", pa.int64()), ("hash", pa.uint32())])
+ROW_GROUP_ROWS = 65_536  # what a partition's reader may read beyond its own rows, per file and range end
 
 
 @dataclass
@@ -64,11 +68,19 @@ def count_tokens_file(path: str | os.PathLike) -> ShardCounts:
     return shard_counts(counts, sentences)
 
 
+def token_hashes(tokens: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each token's CRC-32 of its UTF-8 bytes (uint32): a hash that, unlike Python's `hash`, is the
+    same in every process, so every shard puts a token in the same partition."""
+    return pa.array([zlib.crc32(token.encode("utf-8")) for token in tokens.to_pylist()], pa.uint32())
+
+
 def write_counts(counts: ShardCounts, path: str | os.PathLike) -> None:
-    """Write a shard's counts as Parquet (zstd), totals in the metadata; atomically."""
+    """Write a shard's counts as Parquet (zstd) sorted by token hash, totals in the metadata; atomically."""
     meta = {"w2v.format": COUNTS_FORMAT, "w2v.sentences": str(counts.sentences), "w2v.tokens": str(counts.tokens)}
+    table = counts.table.append_column("hash", token_hashes(counts.table["token"]))
+    table = table.take(pc.sort_indices(table["hash"])).cast(FILE_SCHEMA)
     with atomic_path(path) as tmp:
-        pq.write_table(counts.table.replace_schema_metadata(meta), tmp, compression="zstd")
+        pq.write_table(table.replace_schema_metadata(meta), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
 
 
 def read_counts(path: str | os.PathLike) -> ShardCounts:
@@ -77,10 +89,18 @@ def read_counts(path: str | os.PathLike) -> ShardCounts:
     redo = "rerun `w2v clean --counts` (rule clean)"
     table = read_parquet(path, "counts file", redo)
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-    if meta.get("w2v.format") != COUNTS_FORMAT or table.schema.names != COUNTS_SCHEMA.names:
-        raise UserError(f"{path} is not a w2v counts file (format {meta.get('w2v.format')!r}); {redo}")
-    table = table.replace_schema_metadata(None).cast(COUNTS_SCHEMA)
+    check_counts_meta(path, meta, table.schema.names)
+    table = table.replace_schema_metadata(None).select(COUNTS_SCHEMA.names).cast(COUNTS_SCHEMA)
     return ShardCounts(table, int(meta["w2v.sentences"]), int(meta["w2v.tokens"]))
+
+
+def check_counts_meta(path: Path, meta: dict[str, str], names: list[str]) -> None:
+    """`UserError` unless a counts file's metadata and columns are those `write_counts` writes."""
+    if meta.get("w2v.format") != COUNTS_FORMAT or names != FILE_SCHEMA.names:
+        raise UserError(
+            f"{path} is not a w2v counts file of this version (format {meta.get('w2v.format')!r}, expected "
+            f"{COUNTS_FORMAT!r}); rerun `w2v clean --counts` (rule clean)"
+        )
 
 
 def load_counts(path: str | os.PathLike) -> ShardCounts:

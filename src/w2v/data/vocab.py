@@ -57,6 +57,15 @@ def build_vocab(counts: Mapping[str, int], min_count: int = 1, max_vocab_size: i
 def vocab_from_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int | None = None) -> Vocabulary:
     """Words seen at least `min_count` times, by count descending then token (code point order), the
     exact `max_vocab_size` most frequent (no pruning while counting)."""
+    kept = kept_counts(merged, min_count, max_vocab_size)
+    tokens = kept["token"].to_pylist()
+    counts = kept["count"].to_numpy()
+    return Vocabulary([PAD_TOKEN, *tokens], np.concatenate([[0], counts]).astype(np.int64))
+
+
+def kept_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int | None = None) -> pa.Table:
+    """The (token, count) rows of `merged` that the vocabulary keeps, in vocabulary order (count
+    descending, then token): also what one hash partition keeps as its candidates (`w2v.count_merge`)."""
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
     if max_vocab_size is not None and max_vocab_size < 1:
@@ -69,9 +78,7 @@ def vocab_from_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int 
     kept = kept.take(order)
     if max_vocab_size is not None:
         kept = kept.slice(0, max_vocab_size)
-    tokens = kept["token"].to_pylist()
-    counts = kept["count"].to_numpy()
-    return Vocabulary([PAD_TOKEN, *tokens], np.concatenate([[0], counts]).astype(np.int64))
+    return kept
 
 
 def format_vocab(vocab: Vocabulary) -> bytes:
@@ -105,31 +112,57 @@ def make_vocab(
     corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
     (`w2v.data.counts.CorpusStats`). `UserError` if no token or no word is left."""
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    # In memory: the workflow merges here when vocab.count_partitions is 1, in `w2v.count_merge` otherwise.
     merged, totals = merge_counts(load_counts(p) for p in paths)
-    n_tokens = sum(tokens for _, tokens in totals)
-    if n_tokens == 0:
-        names = ", ".join(str(p) for p in paths)
+    summary = CountSummary(
+        tokens=sum(tokens for _, tokens in totals), distinct=merged.num_rows,
+        top=int(pc.max(merged["count"]).as_py() or 0),
+    )
+    vocab = vocab_from_counts(merged, min_count, max_vocab_size)
+    return finish_vocab(vocab, summary, paths, output, min_count, stats_path)
+
+
+@dataclass(frozen=True)
+class CountSummary:
+    """What the vocabulary step knows of all tokens besides the kept words: the number of tokens, of
+    distinct tokens, and the largest count (for the message when min_count leaves no word)."""
+
+    tokens: int
+    distinct: int
+    top: int
+
+
+def finish_vocab(
+    vocab: Vocabulary,
+    summary: CountSummary,
+    count_paths: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    min_count: int,
+    stats_path: str | os.PathLike | None = None,
+) -> Vocabulary:
+    """Check that words are left, write `vocab` to `output` and, with `stats_path`, the corpus
+    statistics, reading the shards' counts (`count_paths`, corpus order) one file at a time."""
+    if summary.tokens == 0:
+        names = ", ".join(str(p) for p in count_paths)
         raise UserError(
             f"no tokens left after cleaning ({names} hold none): the corpus is all punctuation and "
             "symbols, or its words were filtered by config keys `clean.digits`/`clean.latin`; check that "
             "config key `corpus` names a text with words in it"
         )
-    vocab = vocab_from_counts(merged, min_count, max_vocab_size)
     if len(vocab) == 1:
-        top = int(pc.max(merged["count"]).as_py())
         raise UserError(
             f"no word of the corpus occurs {min_count} times or more (the most frequent occurs "
-            f"{top} times), so the vocabulary is empty; lower config key `vocab.min_count` "
-            f"(at most {top}) or use a larger corpus"
+            f"{summary.top} times), so the vocabulary is empty; lower config key `vocab.min_count` "
+            f"(at most {summary.top}) or use a larger corpus"
         )
     write_vocab(vocab, output)
     if stats_path is not None:
-        stats = corpus_stats((load_counts(p) for p in paths), merged.num_rows, vocab.tokens[1:], vocab.sha256)
+        stats = corpus_stats((load_counts(p) for p in count_paths), summary.distinct, vocab.tokens[1:], vocab.sha256)
         stats.write(stats_path)
     kept = int(vocab.counts.sum())
     log.info(
         "vocabulary: %d words (of %d distinct), %d of %d tokens kept (%.1f%%)",
-        len(vocab) - 1, merged.num_rows, kept, n_tokens, 100.0 * kept / n_tokens,
+        len(vocab) - 1, summary.distinct, kept, summary.tokens, 100.0 * kept / summary.tokens,
     )
     return vocab
 
