@@ -29,7 +29,7 @@ import pyarrow as pa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from w2v.counts import ShardCounts, write_counts  # noqa: E402
+from w2v.data.counts import ShardCounts, write_counts  # noqa: E402
 
 CJK_FIRST, CJK_SIZE = 0x4E00, 3500
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-import w2v.count_merge as count_merge
-import w2v.counts as counts_module
+import w2v.data.count_merge as count_merge
+import w2v.data.counts as counts_module
 from w2v.cli import main
-from w2v.count_merge import merge_partition, partition_range, read_partition, vocab_from_partitions, write_partition
-from w2v.counts import shard_counts, token_hashes, write_counts
+from w2v.data.count_merge import merge_partition, partition_range, read_partition, vocab_from_partitions, write_partition
+from w2v.data.counts import shard_counts, token_hashes, write_counts
 from w2v.errors import UserError
-from w2v.vocab import load_vocab, make_vocab
+from w2v.data.vocab import load_vocab, make_vocab
 
 # Three shards. At count 4 sit eight words, so max_vocab_size 6 cuts through them: the kept ones
 # are the two smallest in code point order (Latin, then CJK, then a character beyond the BMP).

@@ -16,6 +16,7 @@ try:
 except ImportError:  # snakemake outside the project's environment: the library from this checkout
     sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from w2v.config import RENAMED_TRAIN_KEYS, check_train_settings, model_names, model_settings
+from w2v.data.counts import COUNTS_FORMAT
 from w2v.errors import UserError
 from w2v.text.corpus import plan_corpus
 

@@ -70,6 +70,8 @@ rule clean:
         counts="results/counts/shard-{shard}.parquet",
     params:
         settings=settings("clean"),
+        # a new counts format reruns the shards' counting in a workdir made by an older version
+        counts_format=COUNTS_FORMAT,
     log:
         "results/logs/clean/shard-{shard}.log",
     benchmark:

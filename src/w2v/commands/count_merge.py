@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from w2v.count_merge import merge_partition, write_partition
+    from w2v.data.count_merge import merge_partition, write_partition
 
     partition = merge_partition(args.inputs, args.partition, args.partitions, args.min_count, args.max_vocab_size)
     write_partition(partition, args.output)

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from w2v.data.vocab import make_vocab
 
     if args.merged:
-        from w2v.count_merge import vocab_from_partitions  # noqa: PLC0415
+        from w2v.data.count_merge import vocab_from_partitions  # noqa: PLC0415
 
         vocab = vocab_from_partitions(
             args.merged, args.inputs, args.output, args.min_count, args.max_vocab_size, args.stats,

@@ -3,7 +3,7 @@
 Each shard's tokens are counted as it is cleaned (`w2v clean --counts`: a job per shard) into a
 Parquet file of (token, count, hash) with its sentence and token totals as metadata; rows are sorted by
 `hash` (`token_hashes`: CRC-32 of the token's UTF-8, stable across runs and machines) in row groups of
-`ROW_GROUP_ROWS`, so a merge of one hash range (`w2v.count_merge`) reads only the row groups that
+`ROW_GROUP_ROWS`, so a merge of one hash range (`w2v.data.count_merge`) reads only the row groups that
 overlap it. The vocabulary stage writes `results/vocab.tsv` plus `results/corpus.json`: the corpus
 totals and, per shard, how many vocabulary tokens it holds and where its tokens start in the
 in-vocabulary token stream (what the pairs jobs need to number positions as one unsharded run would).

@@ -65,7 +65,7 @@ def vocab_from_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int 
 
 def kept_counts(merged: pa.Table, min_count: int = 1, max_vocab_size: int | None = None) -> pa.Table:
     """The (token, count) rows of `merged` that the vocabulary keeps, in vocabulary order (count
-    descending, then token): also what one hash partition keeps as its candidates (`w2v.count_merge`)."""
+    descending, then token): also what one hash partition keeps as its candidates (`w2v.data.count_merge`)."""
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
     if max_vocab_size is not None and max_vocab_size < 1:
@@ -112,7 +112,7 @@ def make_vocab(
     corpus order), build the vocabulary and write it; with `stats_path`, also the corpus statistics
     (`w2v.data.counts.CorpusStats`). `UserError` if no token or no word is left."""
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
-    # In memory: the workflow merges here when vocab.count_partitions is 1, in `w2v.count_merge` otherwise.
+    # In memory: the workflow merges here when vocab.count_partitions is 1, in `w2v.data.count_merge` otherwise.
     merged, totals = merge_counts(load_counts(p) for p in paths)
     summary = CountSummary(
         tokens=sum(tokens for _, tokens in totals), distinct=merged.num_rows,

@@ -1,13 +1,13 @@
 """The count merge in hash partitions: each job's memory follows its partition, not the vocabulary.
 
-Partition `p` of `n` holds the tokens whose `w2v.counts.token_hashes` value lies in
+Partition `p` of `n` holds the tokens whose `w2v.data.counts.token_hashes` value lies in
 [p * 2**32 // n, (p + 1) * 2**32 // n). Shards' counts files are sorted by that hash, so one
 partition's merge (`w2v count-merge`, a job per partition) reads from each file only the row groups
 overlapping its range. It sums its tokens' counts and keeps as candidates the words seen at least
 `min_count` times, with `max_vocab_size` only its `max_vocab_size` first in vocabulary order: a word of
 the global top K has fewer than K words ahead of it in all, so fewer in its own partition, and the
 union of the partitions' top Ks holds the global top K, ties ordered alike. The last job
-(`w2v vocab --merged`) orders the candidates as `w2v.vocab.vocab_from_counts` would the whole
+(`w2v vocab --merged`) orders the candidates as `w2v.data.vocab.vocab_from_counts` would the whole
 merge, and takes the corpus totals (tokens, distinct tokens, largest count) from the partitions'
 metadata, so vocab.tsv, chars.tsv and corpus.json are those of an in-memory merge.
 
@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from w2v.counts import COUNTS_SCHEMA, check_counts_meta
+from w2v.data.counts import COUNTS_SCHEMA, check_counts_meta
 from w2v.errors import UserError
 from w2v.io import atomic_path, read_parquet
-from w2v.vocab import CountSummary, Vocabulary, finish_vocab, kept_counts, vocab_from_counts
+from w2v.data.vocab import CountSummary, Vocabulary, finish_vocab, kept_counts, vocab_from_counts
 
 log = logging.getLogger(__name__)
 
