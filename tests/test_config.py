@@ -149,24 +149,3 @@ def test_model_settings_take_the_model_overrides_and_the_seed():
     assert config.model_settings(cfg, "skipgram") == {"alpha": 0.15, "workers": 2, "batch_size": 8192, "seed": 7}
     assert config.model_settings(cfg, "cbow") == {"alpha": 0.05, "workers": 2, "seed": 7}
 
-
-def test_the_renamed_cbow_mean_key_is_refused_with_its_new_name():
-    """`cbow_mean` picked a gradient rule, not gensim's sum-or-mean: an old config must not train on
-    silently with the default in place of its value."""
-    with pytest.raises(UserError, match=r"train\.cbow_mean is now train\.cbow_gradient .*word2vec, formerly gensim"):
-        full_settings({"cbow_mean": "exact"})
-
-
-def test_train_settings_fields_are_the_schema_train_keys():
-    """TrainSettings names every key the schema's train section (and seed) holds, and no other."""
-    import dataclasses  # noqa: PLC0415
-
-    from w2v.training.settings import TrainSettings  # noqa: PLC0415
-
-    assert {f.name for f in dataclasses.fields(TrainSettings)} == set(config.train_properties())
-    settings = TrainSettings.from_mapping({"epochs": 3, "device": "cpu"})
-    assert settings.epochs == 3 and settings.device == "cpu" and "device" not in settings.as_dict()
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        settings.epochs = 4  # type: ignore[misc]
-    with pytest.raises(UserError, match="train.epochs"):
-        settings.replace(epochs=0)
