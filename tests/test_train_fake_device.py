@@ -61,3 +61,24 @@ def test_pairs_too_large_for_the_device_cache_stream_to_the_same_vectors(zipf_pa
         copies.append(counts.names["host_to_device"])
     assert copies[1] > copies[0]
     np.testing.assert_array_equal(_vectors(tmp_path / "streamed" / "v.vec"), _vectors(tmp_path / "cached" / "v.vec"))
+
+
+def test_the_model_and_the_optimizer_state_live_on_the_device(zipf_pairs, tmp_path, fake_cuda, monkeypatch):
+    """Tables on the host would still train on the fake (its arrays are NumPy's subclass), so look."""
+    import w2v.training.train as training  # noqa: PLC0415
+
+    fake, _ = fake_cuda
+    made = {}
+    real_prepare = training.prepare
+
+    def keep(*args, **kwargs):
+        prepared = real_prepare(*args, **kwargs)
+        made["setup"] = prepared.run
+        return prepared
+
+    monkeypatch.setattr(training, "prepare", keep)
+    _train(zipf_pairs, tmp_path / "dev", settings={"chars": "cwe", "min_char_count": 1})
+    setup = made["setup"]
+    arrays = [p.data for p in setup.net.parameters()] + [s["sum"] for s in setup.opt.state.values()]
+    arrays += [setup.plan.keep_prob, setup.plan.table, *setup.net.bags]
+    assert arrays and all(isinstance(a, fake.FakeArray) for a in arrays)
