@@ -51,11 +51,13 @@ def test_workers_apply_to_the_cpu_only(zipf_pairs, tmp_path, fake_cuda, caplog):
 
 
 def test_pairs_too_large_for_the_device_cache_stream_to_the_same_vectors(zipf_pairs, tmp_path, fake_cuda, monkeypatch):
+    import w2v.training.train as training  # noqa: PLC0415
+
     _, counts = fake_cuda
     copies = []
     for name in ("cached", "streamed"):
         if name == "streamed":  # cache_bytes 0: every chunk crosses to the device, every epoch
-            monkeypatch.setattr(pipeline.DevicePipeline.__init__, "__defaults__", (0,))
+            monkeypatch.setattr(training, "pipeline_for", lambda device, workers=1: pipeline.DevicePipeline(device, 0))
         counts.reset()
         _train(zipf_pairs, tmp_path / name)
         copies.append(counts.names["host_to_device"])
