@@ -25,13 +25,16 @@ declare -A MODULES=(
     [train]="src/w2v/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py"
     [models]="src/w2v/models.py|tests/test_models.py tests/test_train_outputs.py tests/test_train_semantics.py"
     [word2vec_format]="src/w2v/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
-    [vectors]="src/w2v/vectors.py|tests/test_vectors.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
-    [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_sharding.py"
+    [vectors]="src/w2v/vectors.py|tests/test_vectors.py tests/test_vectors_edges.py tests/test_vectors_chars.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
+    # corpus: test_sharding.py runs every pipeline stage for three shard counts (minutes a mutant), so
+    # the corpus tests alone; test_sharding.py stays the end-to-end check.
+    [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_corpus_edges.py"
     [vocab]="src/w2v/vocab.py|tests/test_vocab.py tests/test_pairs.py"
-    [pairs]="src/w2v/pairs.py|tests/test_pairs.py tests/test_train_pipeline.py"
+    [pairs]="src/w2v/pairs.py|tests/test_pairs.py tests/test_pairs_edges.py tests/test_train_pipeline.py"
     [counts]="src/w2v/counts.py|tests/test_sharding.py tests/test_cli.py"
+    [chars]="src/w2v/chars.py|tests/test_chars.py tests/test_models_chars.py tests/test_vectors_chars.py"
 )
-ORDER=(checkpoint sampling loop word2vec_format batches hogwild optim train models vectors corpus vocab pairs counts)
+ORDER=(checkpoint sampling loop word2vec_format batches hogwild optim train models vectors corpus vocab pairs counts chars)
 
 if [[ $# -eq 0 ]]; then
     for name in "${ORDER[@]}"; do printf '%-16s %s\n' "$name" "${MODULES[$name]//|/   <- }"; done
