@@ -8,7 +8,8 @@
 # file and running only its test files, and only the tests that reach the mutated function.
 # Results: .mutation/MODULE/results.txt (one line per mutant not killed) and a score line per module
 # on stdout; `cd .mutation/MODULE && mutmut show NAME` prints a mutant's diff.
-# Env: MUTATION_CHILDREN (parallel mutants, default 2), MUTATION_NICE (default 10).
+# Env: MUTATION_CHILDREN (parallel mutants, default 2), MUTATION_NICE (default 10),
+# MUTATION_TIMEOUT_MULTIPLIER (default 15; 3 stops looping mutants sooner, as for corpus).
 # The score and the reviewed survivors of each run are in docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,8 @@ run_module() {
         for t in $tests; do [[ -f "$root/$t" ]] && echo "    $t"; done
         echo "pytest_add_cli_args ="
         printf '    %s\n' -p no:cacheprovider -m "not slow and not gpu"
+        # A mutant that loops forever is stopped after (test time + 1 s) * 2 * this many CPU seconds.
+        echo "timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-15}"
     } > "$work/setup.cfg"
     (cd "$work" && nice -n "${MUTATION_NICE:-10}" mutmut run --max-children "${MUTATION_CHILDREN:-2}" \
         > run.log 2>&1) || { echo "$name: mutmut failed, see $work/run.log"; tail -20 "$work/run.log"; return 1; }
