@@ -334,11 +334,12 @@ def test_split_pieces_gives_each_piece_its_offset_in_the_stream(monkeypatch):
     monkeypatch.setattr(corpus, "LONG_LINE", 64)
     text = ("短句\n" + "悟空笑道师父放心。" * 12 + "\n") * 3
     data = text.encode("utf-8")
-    blocks = [data[i : i + 10] for i in range(0, len(data), 10)]
-    pieces = list(corpus.split_pieces(blocks, corpus._MARKS_UTF8))
-    assert len(pieces) > 6
-    for offset, piece in pieces:
-        assert data[offset : offset + len(piece)] == piece
+    # Small blocks, and a block that ends inside a long line after a short one (cut mid-buffer).
+    for blocks in ([data[i : i + 10] for i in range(0, len(data), 10)], [data[:207], data[207:]]):
+        pieces = list(corpus.split_pieces(blocks, corpus._MARKS_UTF8))
+        assert len(pieces) > 6
+        for offset, piece in pieces:
+            assert data[offset : offset + len(piece)] == piece
 
 
 @pytest.mark.parametrize("shards", [1, 2, 3])
