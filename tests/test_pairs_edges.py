@@ -204,3 +204,112 @@ def test_sentence_batches_hold_whole_sentences_of_about_the_batch_size(tmp_path,
     assert [lengths.dtype for _, lengths in batches] == [np.int64, np.int64]
     ids = np.concatenate([i for i, _ in batches]).tolist()
     assert ids == [vocab.token_to_id[w] for w in "悟空 道 师父 八戒 道 悟空 道 道 道 道".split()]
+
+
+# ---------------------------------------------------------------- writing: batches, files, progress, log
+LONG = "悟空 道 师父\n八戒 悟空 道\n师父 道\n悟空 八戒 师父 道 悟空\n道 悟空\n"
+
+
+def tables(tmp_path, vocab, name, **kwargs):
+    tokens = tmp_path / "long.txt"
+    tokens.write_text(LONG, encoding="utf-8")
+    cbow, skipgram = tmp_path / f"{name}-c.parquet", tmp_path / f"{name}-s.parquet"
+    write_pairs(tokens, vocab, cbow, skipgram, 2, 1, **kwargs)
+    return pq.read_table(cbow).to_pydict(), pq.read_table(skipgram).to_pydict()
+
+
+@pytest.mark.parametrize("batch_tokens, row_group_size", [(2, 65_536), (5, 65_536), (2, 3), (7, 4)])
+def test_the_files_do_not_depend_on_batches_or_row_groups(tmp_path, vocab, batch_tokens, row_group_size):
+    whole = tables(tmp_path, vocab, "whole")
+    assert len(whole[0]["position"]) == 15
+    assert tables(tmp_path, vocab, "parts", batch_tokens=batch_tokens, row_group_size=row_group_size) == whole
+
+
+def test_sentences_reach_the_window_code_in_runs_of_about_batch_tokens(tmp_path, vocab, monkeypatch):
+    seen = []
+    original = pairs.context_matrix
+
+    def spy(ids, lengths, window):
+        seen.append(len(ids))
+        return original(ids, lengths, window)
+
+    monkeypatch.setattr(pairs, "context_matrix", spy)
+    tables(tmp_path, vocab, "b", batch_tokens=4)
+    assert seen == [6, 7, 2]  # whole sentences, each run closed once it holds 4 tokens
+
+
+def test_the_files_are_complete_when_write_pairs_returns(tmp_path, vocab, monkeypatch):
+    # Each Parquet writer is closed (its footer written) before the file is renamed into place, not
+    # when Python happens to collect it: the references kept here stop that.
+    kept = []
+
+    class KeptWriter(pq.ParquetWriter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            kept.append(self)
+
+    monkeypatch.setattr(pairs.pq, "ParquetWriter", KeptWriter)
+    whole = tables(tmp_path, vocab, "kept")
+    assert len(kept) == 2 and len(whole[1]["position"]) > 0
+
+
+def test_stats_count_no_rows_for_a_model_not_written(tmp_path, vocab):
+    tokens = tmp_path / "long.txt"
+    tokens.write_text(LONG, encoding="utf-8")
+    only_sg = write_pairs(tokens, vocab, None, tmp_path / "s.parquet", 2, 1)
+    only_cbow = write_pairs(tokens, vocab, tmp_path / "c.parquet", None, 2, 1)
+    assert (only_sg.cbow_rows, only_cbow.skipgram_rows) == (0, 0)
+    assert only_sg.skipgram_rows > 0 and only_cbow.cbow_rows == 15
+
+
+def test_progress_counts_tokens_and_stays_quiet_off_a_terminal(tmp_path, vocab, monkeypatch, capsys):
+    tables(tmp_path, vocab, "quiet")
+    assert capsys.readouterr().err == ""  # not a terminal: no progress bar in the logs
+    counted = []
+
+    class Progress:
+        def __init__(self, **kwargs):
+            pass
+
+        def update(self, n):
+            counted.append(n)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pairs, "tqdm", Progress)
+    tables(tmp_path, vocab, "counted", batch_tokens=4)
+    assert counted == [6, 7, 2]
+
+
+def test_the_summary_is_logged(tmp_path, vocab, caplog):
+    with caplog.at_level("INFO", logger="w2v.pairs"):
+        tables(tmp_path, vocab, "logged")
+    assert [r.getMessage() for r in caplog.records if r.name == "w2v.pairs"] == [
+        "pairs: 15 tokens in 5 sentences, 15 CBOW rows, 30 skip-gram rows (window 2)"]
+
+
+# ---------------------------------------------------------------- reading: messages
+def test_a_missing_pairs_file_names_itself_and_the_fix(tmp_path):
+    with pytest.raises(UserError, match=r"^pairs file .*missing.parquet does not exist; rerun `w2v pairs` \(rule pairs\)$"):
+        read_pairs_metadata(tmp_path / "missing.parquet")
+
+
+def test_a_foreign_file_names_the_format_it_holds(tmp_path):
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"x": [1]}).replace_schema_metadata({"w2v.format": "glove-1"}), other)
+    with pytest.raises(UserError, match=r"metadata w2v.format is 'glove-1', expected 'cbow-pairs-1'"):
+        read_pairs_metadata(other)
+
+
+def test_metadata_that_is_not_utf8_gives_a_clear_error(tmp_path):
+    odd = tmp_path / "odd.parquet"
+    pq.write_table(pa.table({"x": [1]}).replace_schema_metadata({b"w2v.format": b"\xff\xfe", b"\xff": b"x"}), odd)
+    with pytest.raises(UserError, match="odd.parquet is not a w2v pairs file \\(metadata w2v.format is '\ufffd\ufffd'"):
+        read_pairs_metadata(odd)
+
+
+def test_dataset_errors_say_how_to_rebuild_it(tmp_path, vocab):
+    folder = write_parts(tmp_path, vocab)
+    with pytest.raises(UserError, match=r"; delete the pairs folder and rerun `w2v pairs` for every shard \(rule pairs\)$"):
+        read_dataset_metadata([folder / f"part-{k}.parquet" for k in (0, 1, 2)])
