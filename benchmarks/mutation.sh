@@ -52,6 +52,8 @@ run_module() {
     rm -rf "$work"  # a fresh copy: cached verdicts would hide what a changed test now kills
     mkdir -p "$work"
     cp -r "$root/src" "$root/tests" "$work/"
+    # Some tests read the shipped eval files (data/eval) or the README, by paths from the repository root.
+    mkdir -p "$work/data" && cp -r "$root/data/eval" "$work/data/" && cp "$root/README.md" "$work/"
     # mutmut reads [mutmut] from setup.cfg when pyproject.toml has no [tool.mutmut]; `testpaths`
     # there would otherwise pull in the whole suite.
     grep -v '^testpaths' "$root/pyproject.toml" > "$work/pyproject.toml"
@@ -59,6 +61,7 @@ run_module() {
         echo "[mutmut]"
         echo "source_paths = src"
         echo "only_mutate = $source"
+        printf 'also_copy =\n    data/eval\n    README.md\n'
         echo "pytest_add_cli_args_test_selection ="
         for t in $tests; do [[ -f "$root/$t" ]] && echo "    $t"; done
         echo "pytest_add_cli_args ="

@@ -155,3 +155,132 @@ def test_closest_keys_limits_and_orders_suggestions():
     assert kv.closest_keys("孙悟甲乙丙丁戊己", n=3) == ["孙悟空", "孙行者", "孙大圣"]
     assert kv.closest_keys("孙甲乙丙丁戊己庚", n=10) == ["孙悟空", "孙行者", "孙大圣"]
     assert kv.closest_keys("孙甲乙丙丁戊己庚", n=1) == ["孙悟空"]
+
+
+# ---------------------------------------------------------------- second round (survivors of the first run)
+from w2v import vectors as vectors_module  # noqa: E402
+
+
+def test_plain_lists_are_accepted_and_get_index_names_the_word():
+    kv = KeyedVectors(["a", "b"], [[1, 2], [3, 4]])
+    assert kv.vectors.dtype == np.float32 and kv.get_index("b") == 1
+    with pytest.raises(KeyError, match="word 'c' is not in the vocabulary"):
+        kv.get_index("c")
+
+
+def test_query_defaults_are_gensims():
+    keys = [f"w{i}" for i in range(15)]
+    kv = KeyedVectors(keys, np.random.default_rng(0).normal(size=(15, 3)))
+    assert len(kv.most_similar("w0")) == 10
+    assert len(kv.similar_by_vector(np.ones(3))) == 10
+    spelled = KeyedVectors([f"孙{c}" for c in "甲乙丙丁戊己庚"], np.zeros((7, 2)))
+    assert len(spelled.closest_keys("孙")) == 5
+
+
+def test_a_short_composed_vector_is_scaled_up_to_unit_length():
+    kv = KeyedVectors(["甲乙"], np.ones((1, 2)), chars=KeyedVectors(["丙"], np.array([[0.3, 0.4]])))
+    np.testing.assert_allclose(kv.get_vector("丙", norm=True), [0.6, 0.8], rtol=1e-6)
+
+
+def test_composition_does_not_depend_on_the_order_of_the_characters():
+    chars = KeyedVectors(["甲", "乙", "丙"], np.array([[1e8], [1.0], [-1e8]]))
+    kv = KeyedVectors(["x"], np.zeros((1, 1)), chars=chars)
+    # float64 accumulation gives 1/3 whatever the order; float32 would lose the 1 next to 1e8
+    assert kv.compose("甲乙丙")[0] == kv.compose("乙甲丙")[0] == np.float32(1 / 3)
+
+
+def test_opposite_query_words_give_zero_scores_not_nothing():
+    kv = plain_kv()
+    answers = kv.most_similar(positive=["甲"], negative=["甲"], topn=5)
+    assert [w for w, _ in answers] == ["乙", "丙", "丁"] and all(s == 0.0 for _, s in answers)
+
+
+def test_a_query_word_at_the_restrict_vocab_limit():
+    kv = plain_kv()
+    assert [w for w, _ in kv.most_similar(positive=["甲", "丙"], topn=5, restrict_vocab=2)] == ["乙"]
+
+
+def test_similar_by_vector_scores_are_cosines_for_short_vectors():
+    kv = plain_kv()
+    assert kv.similar_by_vector(np.array([0, 0.5]), topn=1) == [("丙", pytest.approx(1.0))]
+
+
+def test_top_answers_are_the_best_scores_in_order():
+    rng = np.random.default_rng(11)
+    kv = KeyedVectors([f"w{i}" for i in range(400)], rng.normal(size=(400, 8)))
+    query = rng.normal(size=8).astype(np.float32)
+    scores = kv.unit_vectors @ (query / np.linalg.norm(query))
+    best = [f"w{i}" for i in np.argsort(-scores, kind="stable")]
+    for topn in (1, 2, 7, 400):
+        assert [w for w, _ in kv.similar_by_vector(query, topn=topn)] == best[:topn]
+
+
+def test_closest_keys_fills_up_after_difflibs_matches():
+    keys = ["孙悟空", "孙行者", "孙大圣", "悟空", "悟净", "八戒", "唐僧"]
+    kv = KeyedVectors(keys, np.zeros((len(keys), 2)))
+    found = kv.closest_keys("孙悟", n=4)
+    assert len(found) == 4 and found[-1] == "孙行者" and set(found[:3]) == {"孙悟空", "悟空", "悟净"}
+
+
+def test_a_bad_header_names_the_vector_file(tmp_path):
+    path = tmp_path / "bad.vec"
+    path.write_text("hello\n", encoding="utf-8")
+    with pytest.raises(UserError, match=rf"^{tmp_path}/bad.vec, line 1: expected a word2vec header"):
+        KeyedVectors.load_word2vec_format(path, binary=False)
+
+
+def test_loading_logs_what_was_read(tmp_path, caplog):
+    plain_kv().save_word2vec_format(tmp_path / "m.vec")
+    KeyedVectors(["甲", "乙"], np.ones((2, 2))).save_word2vec_format(tmp_path / "m.chars.vec")
+    with caplog.at_level(logging.DEBUG, logger="w2v.vectors"):
+        KeyedVectors.load_word2vec_format(tmp_path / "m.vec")
+    messages = [r.getMessage() for r in caplog.records if r.name == "w2v.vectors"]
+    assert messages == [f"loaded 4 vectors of dimension 2 from {tmp_path}/m.vec",
+                        f"loaded 2 vectors of dimension 2 from {tmp_path}/m.chars.vec",
+                        f"loaded 2 character vectors from {tmp_path}/m.chars.vec"]
+
+
+def test_an_explicit_chars_path_given_as_a_string_is_used(tmp_path):
+    plain_kv().save_word2vec_format(tmp_path / "m.vec")
+    KeyedVectors(["甲"], np.ones((1, 2))).save_word2vec_format(tmp_path / "m.chars.vec")
+    KeyedVectors(["乙", "丙"], np.ones((2, 2))).save_word2vec_format(tmp_path / "other.vec")
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "m.vec", chars=str(tmp_path / "other.vec"))
+    assert kv.chars.index_to_key == ["乙", "丙"]
+
+
+def test_format_detection_edges(tmp_path):
+    def detect(data: bytes) -> bool:
+        path = tmp_path / "v"
+        path.write_bytes(data)
+        return is_binary_word2vec(path)
+
+    # A binary row whose float bytes are printable but for a trailing form feed before a newline byte.
+    assert detect(b"1 1\na ABC\x0c\n") is True
+    # A malformed text row still counts as text, so that reading it names the line.
+    assert detect(b"1 1\na X\n") is False
+    # A text row whose first 40 bytes end inside a character is still text.
+    assert detect(("1 1\n" + "孙悟空" * 10 + " 0.5\n").encode("utf-8")) is False
+
+
+def test_format_detection_reads_a_bounded_first_row(tmp_path, monkeypatch):
+    sizes = []
+
+    class Handle:
+        def __init__(self, raw):
+            self.raw = raw
+
+        def readline(self, size=-1):
+            sizes.append(size)
+            return self.raw.readline(size)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.raw.close()
+
+    path = tmp_path / "v.bin"
+    KeyedVectors(["a"], np.ones((1, 2))).save_word2vec_format(path, binary=True)
+    monkeypatch.setattr(vectors_module, "open", lambda p, mode="r": Handle(open(p, mode)), raising=False)
+    assert is_binary_word2vec(path)
+    assert all(size is not None and size > 0 for size in sizes[1:]), sizes
