@@ -33,7 +33,7 @@ declare -A MODULES=(
     [vocab]="src/w2v/vocab.py|tests/test_vocab.py tests/test_pairs.py"
     [pairs]="src/w2v/pairs.py|tests/test_pairs.py tests/test_pairs_edges.py tests/test_train_pipeline.py"
     [counts]="src/w2v/counts.py|tests/test_sharding.py tests/test_cli.py"
-    [chars]="src/w2v/chars.py|tests/test_chars.py tests/test_models_chars.py tests/test_vectors_chars.py"
+    [chars]="src/w2v/chars.py|tests/test_chars.py tests/test_chars_edges.py tests/test_models_chars.py tests/test_vectors_chars.py"
 )
 ORDER=(checkpoint sampling loop word2vec_format batches hogwild optim train models vectors corpus vocab pairs counts chars)
 
