@@ -212,3 +212,16 @@ def test_text_values_are_rounded_once_to_float32(tmp_path):
     path.write_text(f"1 2\na {just_above} 1\n", encoding="utf-8")
     kv = KeyedVectors.load_word2vec_format(path)
     assert kv.vectors[0, 0] == np.nextafter(np.float32(1), np.float32(2))
+
+
+def test_the_line_reader_rounds_values_once_too(tmp_path):
+    # The blank line makes Arrow refuse the file, so the line reader reads it; it must agree.
+    just_above = "1.0000000596046447753906250000000000000001"
+    path = tmp_path / "v.vec"
+    path.write_text(f"2 2\na {just_above} 1\nb 2 -inf\t\n\n", encoding="utf-8")  # a trailing tab, as before
+    with open(path, "rb") as handle:
+        count, dim = fmt.parse_header(handle.readline(), path)
+        assert fmt._read_text_blocks(handle, count, dim) is None
+    kv = KeyedVectors.load_word2vec_format(path)
+    assert kv.vectors[0, 0] == np.nextafter(np.float32(1), np.float32(2))
+    np.testing.assert_array_equal(kv.vectors[1], [2, -np.inf])
