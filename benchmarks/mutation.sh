@@ -8,7 +8,8 @@
 # file and running only its test files, and only the tests that reach the mutated function.
 # Results: .mutation/MODULE/results.txt (one line per mutant not killed) and a score line per module
 # on stdout; `cd .mutation/MODULE && mutmut show NAME` prints a mutant's diff.
-# Env: MUTATION_CHILDREN (parallel mutants, default 2), MUTATION_NICE (default 10).
+# Env: MUTATION_CHILDREN (parallel mutants, default 2), MUTATION_NICE (default 10),
+# MUTATION_TIMEOUT_MULTIPLIER (default 15; 3 stops looping mutants sooner, as for corpus).
 # The score and the reviewed survivors of each run are in docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,15 +27,19 @@ declare -A MODULES=(
     [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [optim]="src/w2v/training/optim.py|tests/test_train.py tests/test_models.py"
     [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py tests/test_train_pinned.py tests/test_train_fake_device.py"
-    [models]="src/w2v/training/models.py|tests/test_models.py tests/test_train_outputs.py tests/test_train_semantics.py"
+    [models]="src/w2v/training/models.py|tests/test_models.py tests/test_models_chars.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_pinned.py"
     [word2vec_format]="src/w2v/vectors/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
-    [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
-    [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_sharding.py"
-    [vocab]="src/w2v/data/vocab.py|tests/test_vocab.py tests/test_pairs.py"
-    [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_train_pipeline.py"
-    [counts]="src/w2v/data/counts.py|tests/test_sharding.py tests/test_cli.py"
+    [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_vectors_edges.py tests/test_vectors_chars.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
+    # corpus: test_sharding.py runs every pipeline stage for three shard counts (minutes a mutant), so
+    # the corpus tests alone; test_sharding.py stays the end-to-end check.
+    [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_corpus_edges.py"
+    [vocab]="src/w2v/data/vocab.py|tests/test_vocab.py tests/test_count_merge.py tests/test_pairs.py"
+    [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_pairs_edges.py tests/test_train_pipeline.py"
+    [counts]="src/w2v/data/counts.py|tests/test_count_merge.py tests/test_vocab.py tests/test_cli.py"
+    [count_merge]="src/w2v/data/count_merge.py|tests/test_count_merge.py"
+    [chars]="src/w2v/data/chars.py|tests/test_chars.py tests/test_chars_edges.py tests/test_models_chars.py tests/test_vectors_chars.py"
 )
-ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train models vectors corpus vocab pairs counts)
+ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train models vectors corpus vocab pairs counts count_merge chars)
 
 if [[ $# -eq 0 ]]; then
     for name in "${ORDER[@]}"; do printf '%-16s %s\n' "$name" "${MODULES[$name]//|/   <- }"; done
@@ -51,6 +56,8 @@ run_module() {
     rm -rf "$work"  # a fresh copy: cached verdicts would hide what a changed test now kills
     mkdir -p "$work"
     cp -r "$root/src" "$root/tests" "$work/"
+    # Some tests read the shipped eval files (data/eval) or the README, by paths from the repository root.
+    mkdir -p "$work/data" && cp -r "$root/data/eval" "$work/data/" && cp "$root/README.md" "$work/"
     # mutmut reads [mutmut] from setup.cfg when pyproject.toml has no [tool.mutmut]; `testpaths`
     # there would otherwise pull in the whole suite.
     grep -v '^testpaths' "$root/pyproject.toml" > "$work/pyproject.toml"
@@ -58,10 +65,13 @@ run_module() {
         echo "[mutmut]"
         echo "source_paths = src"
         echo "only_mutate = $source"
+        printf 'also_copy =\n    data/eval\n    README.md\n'
         echo "pytest_add_cli_args_test_selection ="
         for t in $tests; do [[ -f "$root/$t" ]] && echo "    $t"; done
         echo "pytest_add_cli_args ="
         printf '    %s\n' -p no:cacheprovider -m "not slow and not gpu"
+        # A mutant that loops forever is stopped after (test time + 1 s) * 2 * this many CPU seconds.
+        echo "timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-15}"
     } > "$work/setup.cfg"
     (cd "$work" && nice -n "${MUTATION_NICE:-10}" mutmut run --max-children "${MUTATION_CHILDREN:-2}" \
         > run.log 2>&1) || { echo "$name: mutmut failed, see $work/run.log"; tail -20 "$work/run.log"; return 1; }
