@@ -131,3 +131,49 @@ def test_a_prefetch_left_early_stops_its_thread():
     while any(t.name == "w2v-batches" and t.is_alive() for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the prefetch thread is still running"
         time.sleep(0.05)
+
+
+def test_the_buffer_drains_once_buffer_size_source_rows_have_entered(zipf_pairs, tables, monkeypatch):
+    """Row groups of 500 rows and a buffer of 1,001: a drain after every third row group (1,500 rows
+    in), not the second, counted afresh after each drain; the last drain takes the rest."""
+    drains = []
+    real = sampling.permutation
+    monkeypatch.setattr(sampling, "permutation", lambda n, seed, epoch, index, xp=np: drains.append(index) or
+                        real(n, seed, epoch, index, xp))
+    source = pairs_dataset(zipf_pairs / "skipgram.parquet", "skipgram", 3)
+    groups = source.num_row_groups
+    assert groups >= 7
+    list(batches_of(source, tables["keep"], 7, 0, 64, 1001, tables["table"], 3, 0))
+    assert drains == list(range(-(-groups // 3)))
+
+
+def test_each_epoch_reads_the_parts_in_its_own_drawn_order(zipf_pairs, tmp_path, tables):
+    parts = []
+    for i in range(6):
+        parts.append(tmp_path / f"part-{i}.parquet")
+        shutil.copy(zipf_pairs / "cbow.parquet", parts[-1])
+    source = pairs_dataset(parts, "cbow", 3)
+    seen = []
+
+    class Recording(pl.HostPipeline):
+        def chunks(self, source, min_rows, order):
+            seen.append(list(order))
+            return super().chunks(source, min_rows, order)
+
+    for seed, epoch in ((1, 0), (1, 1), (2, 0)):
+        list(pl.epoch_batches(source, pl.BatchPlan(pl.mask_cbow, 3, tables["keep"], tables["table"], 64, 700, 3),
+                              Recording(), seed, epoch))
+    assert seen == [sampling.part_order(6, 1, 0), sampling.part_order(6, 1, 1), sampling.part_order(6, 2, 0)]
+    assert len({tuple(order) for order in seen}) == 3
+
+
+def test_the_device_decides_the_pipeline_and_a_device_trains_in_one_process(fake_cuda, caplog):
+    assert type(pl.pipeline_for("cpu", 2)) is pl.HostPipeline
+    assert type(pl.pipeline_for(GPU, 2)) is pl.DevicePipeline
+    device = pl.DevicePipeline(GPU)
+    with caplog.at_level("INFO", logger="w2v.training.pipeline"):
+        assert device.workers(1) == 1
+        assert caplog.text == ""
+        assert device.workers(3) == 1
+    assert "train.workers applies to the CPU; one process trains on cuda:0" in caplog.text
+    assert pl.HostPipeline(workers=3).workers(3) == 3
