@@ -177,3 +177,14 @@ def test_the_device_decides_the_pipeline_and_a_device_trains_in_one_process(fake
         assert device.workers(3) == 1
     assert "train.workers applies to the CPU; one process trains on cuda:0" in caplog.text
     assert pl.HostPipeline(workers=3).workers(3) == 3
+
+
+def test_an_error_in_the_prefetch_thread_reaches_the_consumer_as_itself():
+    def failing():
+        yield 1
+        raise ValueError("row group 3 is damaged")
+
+    stream = pl.prefetch(failing())
+    assert next(stream) == 1
+    with pytest.raises(ValueError, match="row group 3 is damaged"):
+        next(stream)
