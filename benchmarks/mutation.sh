@@ -27,7 +27,7 @@ declare -A MODULES=(
     [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [optim]="src/w2v/training/optim.py|tests/test_optim_edges.py tests/test_train.py tests/test_models.py"
     [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py tests/test_train_pinned.py tests/test_train_fake_device.py"
-    [models]="src/w2v/training/models.py|tests/test_models.py tests/test_models_chars.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_pinned.py"
+    [models]="src/w2v/training/models.py|tests/test_models_edges.py tests/test_models.py tests/test_models_chars.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_pinned.py"
     [word2vec_format]="src/w2v/vectors/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
     [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_vectors_edges.py tests/test_vectors_chars.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
     # corpus: test_sharding.py runs every pipeline stage for three shard counts (minutes a mutant), so

@@ -47,3 +47,13 @@ def test_the_accumulator_has_the_parameters_dtype(dtype):
     table.grad = jingu.RowSparse(np.array([1]), np.ones((1, 3), dtype=dtype), (4, 3))
     opt.step()
     assert opt.state[table]["sum"].dtype == dtype and table.data.dtype == dtype
+
+
+def test_the_accumulators_live_on_the_parameters_device(fake_cuda):
+    """On a device (the fake CuPy here) the accumulators are device arrays, as the tables are."""
+    import sys
+
+    cupy = sys.modules["cupy"]
+    table = jingu.Tensor(cupy.asarray(np.zeros((4, 3), dtype=np.float32)), requires_grad=True)
+    opt = RowAdagrad([table], lr=0.1, dense=True)
+    assert isinstance(opt.state[table]["sum"], cupy.ndarray)
