@@ -76,15 +76,16 @@ def test_a_worker_index_outside_the_pool_names_the_range():
 @pytest.mark.parametrize(
     "source, dealt",
     [
-        (_Source(8, cached=False), True),  # streamed, 4 row groups per worker: dealt
-        (_Source(7, cached=False), False),  # streamed, too few row groups: sliced
-        (_Source(8, cached=True), False),  # in memory: sliced however many row groups
-        (_Source(64), False),  # a source that does not say it streams is taken as in memory
-        (_Source(8, cached=False, with_count=False), False),  # no row-group count: sliced
+        ({"groups": 8, "cached": False}, True),  # streamed, 4 row groups per worker: dealt
+        ({"groups": 7, "cached": False}, False),  # streamed, too few row groups: sliced
+        ({"groups": 8, "cached": True}, False),  # in memory: sliced however many row groups
+        ({"groups": 64}, False),  # a source that does not say it streams is taken as in memory
+        ({"groups": 8, "cached": False, "with_count": False}, False),  # no row-group count: sliced
     ],
     ids=["streamed-8", "streamed-7", "cached", "unsaid", "uncounted"],
 )
 def test_a_slice_deals_whole_row_groups_only_from_a_large_streamed_source(source, dealt):
+    source = _Source(**source)
     part = WorkerSlice(source, 1, 2)
     groups = list(part.row_groups([3, 1]))
     if dealt:
