@@ -36,7 +36,7 @@ declare -A MODULES=(
     [vocab]="src/w2v/data/vocab.py|tests/test_vocab.py tests/test_count_merge.py tests/test_pairs.py"
     [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_pairs_edges.py tests/test_train_pipeline.py"
     [counts]="src/w2v/data/counts.py|tests/test_count_merge.py tests/test_vocab.py tests/test_cli.py"
-    [count_merge]="src/w2v/data/count_merge.py|tests/test_count_merge.py"
+    [count_merge]="src/w2v/data/count_merge.py|tests/test_count_merge_edges.py tests/test_count_merge.py"
     [chars]="src/w2v/data/chars.py|tests/test_chars.py tests/test_chars_edges.py tests/test_models_chars.py tests/test_vectors_chars.py"
 )
 ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train models vectors corpus vocab pairs counts count_merge chars)

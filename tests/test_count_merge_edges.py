@@ -1,0 +1,78 @@
+"""Edges of `w2v.data.count_merge` that test_count_merge.py leaves open (found by mutation testing,
+docs/testing.md): the messages for a missing, unreadable or foreign partition file and for a repeated
+partition, the min_count named when no word is left, and the batched sum of a partition of over a
+million distinct tokens."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from test_count_merge import merged_files, write_shards
+from w2v.data.count_merge import merge_partition, read_partition_file, vocab_from_partitions
+from w2v.data.counts import shard_counts, write_counts
+from w2v.errors import UserError
+
+REDO = r"rerun `w2v count-merge` \(rule count_merge\)"
+
+
+def test_a_missing_partition_file_is_named_with_the_step_that_writes_it(tmp_path):
+    with pytest.raises(UserError, match=rf"^count partition file {tmp_path}/none.parquet does not exist; {REDO}$"):
+        read_partition_file(tmp_path / "none.parquet")
+
+
+def test_an_unreadable_partition_file_says_to_rerun_the_merge(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    with pytest.raises(UserError, match=rf"bad.parquet is not a readable Parquet file .*; {REDO}$"):
+        read_partition_file(bad)
+
+
+@pytest.mark.parametrize(
+    "columns, fmt",
+    [({"token": ["a"], "count": [1]}, "w2v-counts-2"), ({"token": ["a"], "n": [1]}, "w2v-count-partition-1")],
+    ids=["other-format", "other-columns"],
+)
+def test_a_partition_file_needs_both_its_format_and_its_columns(tmp_path, columns, fmt):
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table(columns).replace_schema_metadata({"w2v.format": fmt}), path)
+    with pytest.raises(UserError, match=rf"p.parquet is not a w2v count partition file \(format '{fmt}'\); {REDO}$"):
+        read_partition_file(path)
+
+
+def test_a_partition_given_twice_is_named_with_the_expected_numbers(tmp_path):
+    paths = write_shards(tmp_path)
+    files = merged_files(tmp_path, paths, 2)
+    with pytest.raises(UserError, match=rf"^partitions \[0, 0\] given, expected each of 0 to 1 once; rerun `w2v count-merge` for every partition"):
+        vocab_from_partitions([files[0], files[0]], paths, tmp_path / "v.tsv")
+
+
+def test_no_word_left_names_the_min_count_asked_for(tmp_path):
+    paths = write_shards(tmp_path)
+    with pytest.raises(UserError, match=r"no word of the corpus occurs 11 times or more"):
+        vocab_from_partitions(merged_files(tmp_path, paths, 2, min_count=11), paths, tmp_path / "v.tsv", min_count=11)
+
+
+def test_a_partition_of_over_a_million_tokens_is_summed_in_batches_alike(tmp_path):
+    """Pending shards are summed once they reach 2**20 rows (the memory bound): two shards of 2**19
+    distinct tokens reach it, and the third is summed at the end; counts add up across the batches."""
+    half = 1 << 19
+    shards = [
+        Counter({f"w{i}": 1 for i in range(half)}),
+        Counter({f"w{i}": 2 for i in range(half // 2, half + half // 2)}),
+        Counter({"w0": 5, f"w{half + half // 2 - 1}": 7, "new": 3}),
+    ]
+    paths = []
+    for k, counter in enumerate(shards):
+        paths.append(tmp_path / f"c{k}.parquet")
+        write_counts(shard_counts(counter, 1), paths[-1])
+    partition = merge_partition(paths, 0, 1, 3, None)
+    assert partition.summary.distinct == half + half // 2 + 1
+    assert partition.summary.tokens == half + 2 * half + 15 and partition.summary.top == 9
+    kept = dict(zip(partition.candidates["token"].to_pylist(), partition.candidates["count"].to_pylist()))
+    assert len(kept) == half // 2 + 3  # the words of both big shards (3 each), w0 (6), the last (9) and "new" (3)
+    assert kept["w0"] == 6 and kept[f"w{half + half // 2 - 1}"] == 9 and kept["new"] == 3
+    assert kept[f"w{half // 2}"] == 3 and "w1" not in kept
