@@ -76,3 +76,20 @@ def test_a_partition_of_over_a_million_tokens_is_summed_in_batches_alike(tmp_pat
     assert len(kept) == half // 2 + 3  # the words of both big shards (3 each), w0 (6), the last (9) and "new" (3)
     assert kept["w0"] == 6 and kept[f"w{half + half // 2 - 1}"] == 9 and kept["new"] == 3
     assert kept[f"w{half // 2}"] == 3 and "w1" not in kept
+
+
+def test_an_empty_partition_has_no_tokens_and_says_so_in_the_log(tmp_path, caplog):
+    """With more partitions than tokens some partitions hold none: their totals are all zero (not one),
+    and each partition's merge logs what it found."""
+    import logging
+
+    path = tmp_path / "c.parquet"
+    write_counts(shard_counts(Counter({"道": 4, "王": 2}), 1), path)
+    caplog.set_level(logging.INFO, logger="w2v.data.count_merge")
+    parts = [merge_partition([path], part, 8, 1, None) for part in range(8)]
+    empty = [p for p in parts if p.summary.distinct == 0]
+    assert len(empty) == 6 and all((p.summary.tokens, p.summary.top, p.candidates.num_rows) == (0, 0, 0) for p in empty)
+    assert sum(p.summary.tokens for p in parts) == 6
+    full = [p.part for p in parts if p.summary.distinct]
+    assert f"partition {full[0]} of 8: 1 distinct tokens, 1 candidates" in caplog.messages
+    assert "partition 0 of 8: 0 distinct tokens, 0 candidates" in caplog.messages or 0 in full
