@@ -33,7 +33,7 @@ declare -A MODULES=(
     # corpus: test_sharding.py runs every pipeline stage for three shard counts (minutes a mutant), so
     # the corpus tests alone; test_sharding.py stays the end-to-end check.
     [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_corpus_edges.py"
-    [vocab]="src/w2v/data/vocab.py|tests/test_vocab.py tests/test_count_merge.py tests/test_pairs.py"
+    [vocab]="src/w2v/data/vocab.py|tests/test_vocab_edges.py tests/test_vocab.py tests/test_count_merge.py tests/test_pairs.py"
     [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_pairs_edges.py tests/test_train_pipeline.py"
     # counts: test_cli.py reads data/userdict.txt, which the copy lacks, so the counts tests without it.
     [counts]="src/w2v/data/counts.py|tests/test_counts_edges.py tests/test_count_merge.py tests/test_vocab.py"
