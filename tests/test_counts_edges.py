@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from w2v.data.counts import STATS_FORMAT, CorpusStats, load_counts, merge_counts, shard_counts
+from w2v.data.counts import STATS_FORMAT, CorpusStats, corpus_stats, load_counts, merge_counts, shard_counts
 from w2v.errors import UserError
 
 
@@ -79,3 +79,28 @@ def test_a_corpus_stats_file_with_a_missing_or_unknown_key_names_it(tmp_path):
 def test_a_missing_corpus_stats_file_is_named(tmp_path):
     with pytest.raises(UserError, match=rf"^{tmp_path}/none.json: corpus statistics not found; {REDO}$"):
         CorpusStats.read(tmp_path / "none.json")
+
+
+def test_corpus_stats_place_each_shard_in_the_in_vocabulary_stream():
+    """Per shard: its totals, its tokens of vocabulary words, and where they start in the stream of
+    vocabulary tokens (what the pairs jobs number positions from); a shard with none starts where the
+    next one does."""
+    shards = [
+        shard_counts(Counter({"道": 3, "王": 1, "孤": 2}), 2),
+        shard_counts(Counter({"孤": 4}), 1),
+        shard_counts(Counter({"王": 2, "道": 1}), 3),
+    ]
+    stats = corpus_stats(shards, 3, ["道", "王"], "f00d")
+    assert stats == CorpusStats(
+        sentences=6, tokens=13, distinct=3, vocab_sha256="f00d", vocab_words=2, vocab_tokens=7,
+        shards=[
+            {"sentences": 2, "tokens": 6, "vocab_tokens": 4, "first_position": 0},
+            {"sentences": 1, "tokens": 4, "vocab_tokens": 0, "first_position": 4},
+            {"sentences": 3, "tokens": 3, "vocab_tokens": 3, "first_position": 4},
+        ],
+    )
+
+
+def test_corpus_stats_of_an_empty_vocabulary_word_list_count_nothing():
+    stats = corpus_stats([shard_counts(Counter({"道": 3}), 1)], 1, [], "")
+    assert stats.vocab_tokens == 0 and stats.shards[0]["vocab_tokens"] == 0
