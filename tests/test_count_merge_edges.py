@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from test_count_merge import merged_files, write_shards
-from w2v.data.count_merge import merge_partition, read_partition_file, vocab_from_partitions
-from w2v.data.counts import shard_counts, write_counts
+from w2v.data.count_merge import merge_partition, partition_range, read_partition, read_partition_file, vocab_from_partitions
+from w2v.data.counts import shard_counts, token_hashes, write_counts
 from w2v.errors import UserError
 
 REDO = r"rerun `w2v count-merge` \(rule count_merge\)"
@@ -93,3 +93,51 @@ def test_an_empty_partition_has_no_tokens_and_says_so_in_the_log(tmp_path, caplo
     full = [p.part for p in parts if p.summary.distinct]
     assert f"partition {full[0]} of 8: 1 distinct tokens, 1 candidates" in caplog.messages
     assert "partition 0 of 8: 0 distinct tokens, 0 candidates" in caplog.messages or 0 in full
+
+
+def test_partition_bounds_are_whole_hashes_and_meet():
+    """Integer bounds: with float ones a hash at a cut (2**32 // 3 = 1431655765) would belong to no
+    partition."""
+    assert partition_range(0, 3) == (0, 1431655765) and partition_range(1, 3) == (1431655765, 2863311530)
+    bounds = [partition_range(p, 7) for p in range(7)]
+    assert all(isinstance(b, int) for pair in bounds for b in pair)
+    assert [hi for _, hi in bounds[:-1]] == [lo for lo, _ in bounds[1:]] and bounds[-1][1] == 2**32
+
+
+def _grouped_counts(tmp_path, monkeypatch):
+    """A counts file of 6 tokens in row groups of 2, and its hashes in file order."""
+    import w2v.data.counts as counts_module
+
+    monkeypatch.setattr(counts_module, "ROW_GROUP_ROWS", 2)
+    path = tmp_path / "c.parquet"
+    write_counts(shard_counts(Counter({f"t{i}": i + 1 for i in range(6)}), 1), path)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    return path, pq.read_table(path)["hash"].to_pylist()
+
+
+def test_a_partition_starting_at_a_row_groups_last_hash_reads_that_row(tmp_path, monkeypatch):
+    """With one hash per partition (2**32 parts) partition h holds exactly the token of hash h: the row
+    group whose largest hash is h must be read, not skipped."""
+    path, hashes = _grouped_counts(tmp_path, monkeypatch)
+    table, rows_read = read_partition(path, hashes[1], 2**32)
+    assert table.num_rows == 1 and rows_read == 2
+    assert token_hashes(table["token"]).to_pylist() == [hashes[1]]
+
+
+def test_a_range_ending_at_a_row_groups_first_hash_does_not_read_it(tmp_path, monkeypatch):
+    path, hashes = _grouped_counts(tmp_path, monkeypatch)
+    table, rows_read = read_partition(path, hashes[2] - 1, 2**32)
+    assert table.num_rows == 0 and rows_read == (2 if hashes[1] == hashes[2] - 1 else 0)
+
+
+def test_rows_read_add_up_over_the_row_groups(tmp_path, monkeypatch):
+    path, _ = _grouped_counts(tmp_path, monkeypatch)
+    table, rows_read = read_partition(path, 0, 1)
+    assert table.num_rows == 6 and rows_read == 6
+
+
+def test_an_unreadable_counts_file_says_to_rerun_clean(tmp_path):
+    bad = tmp_path / "c.parquet"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(UserError, match=r"c.parquet is not a readable Parquet file .*; rerun `w2v clean --counts` \(rule clean\)$"):
+        read_partition(bad, 0, 2)
