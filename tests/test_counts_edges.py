@@ -104,3 +104,23 @@ def test_corpus_stats_place_each_shard_in_the_in_vocabulary_stream():
 def test_corpus_stats_of_an_empty_vocabulary_word_list_count_nothing():
     stats = corpus_stats([shard_counts(Counter({"道": 3}), 1)], 1, [], "")
     assert stats.vocab_tokens == 0 and stats.shards[0]["vocab_tokens"] == 0
+
+
+def test_a_missing_counts_file_is_named(tmp_path):
+    with pytest.raises(UserError, match=rf"^counts file {tmp_path}/c.parquet does not exist; rerun `w2v clean --counts`"):
+        load_counts(tmp_path / "c.parquet")
+
+
+@pytest.mark.parametrize(
+    "columns, fmt", [({"token": ["a"], "count": [1], "hash": [1]}, "w2v-counts-1"), ({"token": ["a"], "count": [1]}, "w2v-counts-2")],
+    ids=["old-format", "no-hash-column"],
+)
+def test_a_counts_file_of_another_version_names_its_format_and_the_fix(tmp_path, columns, fmt):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "c.parquet"
+    meta = {"w2v.format": fmt, "w2v.sentences": "1", "w2v.tokens": "1"}
+    pq.write_table(pa.table(columns).replace_schema_metadata(meta), path)
+    with pytest.raises(UserError, match=rf"^{path} is not a w2v counts file of this version \(format '{fmt}', expected 'w2v-counts-2'\); rerun `w2v clean --counts` \(rule clean\)$"):
+        load_counts(path)
