@@ -24,19 +24,20 @@ declare -A MODULES=(
     [reader]="src/w2v/training/reader.py|tests/test_reader.py tests/test_train_sampling.py tests/test_train_pipeline.py tests/test_train_hogwild.py tests/test_train.py"
     [settings]="src/w2v/training/settings.py|tests/test_train_settings.py tests/test_train_pinned.py tests/test_resume_fingerprint.py"
     [registry]="src/w2v/training/registry.py|tests/test_models.py tests/test_train_pinned.py tests/test_train.py tests/test_train_fake_device.py"
-    [hogwild]="src/w2v/training/hogwild.py|tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
-    [optim]="src/w2v/training/optim.py|tests/test_train.py tests/test_models.py"
+    [hogwild]="src/w2v/training/hogwild.py|tests/test_hogwild_edges.py tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
+    [optim]="src/w2v/training/optim.py|tests/test_optim_edges.py tests/test_train.py tests/test_models.py"
     [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py tests/test_train_pinned.py tests/test_train_fake_device.py"
-    [models]="src/w2v/training/models.py|tests/test_models.py tests/test_models_chars.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_pinned.py"
+    [models]="src/w2v/training/models.py|tests/test_models_edges.py tests/test_models.py tests/test_models_chars.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_pinned.py"
     [word2vec_format]="src/w2v/vectors/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
     [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_vectors_edges.py tests/test_vectors_chars.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
     # corpus: test_sharding.py runs every pipeline stage for three shard counts (minutes a mutant), so
     # the corpus tests alone; test_sharding.py stays the end-to-end check.
     [corpus]="src/w2v/text/corpus.py|tests/test_text_corpus.py tests/test_corpus_edges.py"
-    [vocab]="src/w2v/data/vocab.py|tests/test_vocab.py tests/test_count_merge.py tests/test_pairs.py"
+    [vocab]="src/w2v/data/vocab.py|tests/test_vocab_edges.py tests/test_vocab.py tests/test_count_merge.py tests/test_pairs.py"
     [pairs]="src/w2v/data/pairs.py|tests/test_pairs.py tests/test_pairs_edges.py tests/test_train_pipeline.py"
-    [counts]="src/w2v/data/counts.py|tests/test_count_merge.py tests/test_vocab.py tests/test_cli.py"
-    [count_merge]="src/w2v/data/count_merge.py|tests/test_count_merge.py"
+    # counts: test_cli.py reads data/userdict.txt, which the copy lacks, so the counts tests without it.
+    [counts]="src/w2v/data/counts.py|tests/test_counts_edges.py tests/test_count_merge.py tests/test_vocab.py"
+    [count_merge]="src/w2v/data/count_merge.py|tests/test_count_merge_edges.py tests/test_count_merge.py"
     [chars]="src/w2v/data/chars.py|tests/test_chars.py tests/test_chars_edges.py tests/test_models_chars.py tests/test_vectors_chars.py"
 )
 ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train models vectors corpus vocab pairs counts count_merge chars)
