@@ -15,7 +15,7 @@ from w2v.training.registry import model_kind
 from w2v.training.settings import TrainSettings
 from w2v.training.train import TrainFiles, prepare
 
-SETTINGS = {"vector_size": 6, "epochs": 2, "batch_size": 32, "sample": 0.0, "seed": 4, "device": "cpu",
+SETTINGS = {"vector_size": 6, "epochs": 2, "batch_size": 32, "sample": 0.0, "seed": 4, "device": "cpu", "workers": 1,
             "shuffle_buffer": 400}
 
 
@@ -60,7 +60,7 @@ def _stub(epochs: Epochs, value: float = 1.5, error: Exception | None = None) ->
 
 
 def test_the_bar_shows_worker_0s_rows_and_mean_loss(zipf_pairs, tmp_path):
-    epochs = _epochs(zipf_pairs, tmp_path)
+    epochs = _epochs(zipf_pairs, tmp_path, workers=2)  # no run(): no worker is forked
     _stub(epochs)
     epochs.setup.opt = SimpleNamespace(param_groups=epochs.setup.opt.param_groups, step=lambda: None,
                                        zero_grad=lambda: None)
@@ -91,3 +91,44 @@ def test_an_error_in_a_step_keeps_its_type_and_stops_the_other_workers(zipf_pair
     with pytest.raises(ValueError, match="boom"):
         epochs.train_part(_batches(2), 0.0, 0)
     assert epochs.progress.stop[0] == 1
+
+
+class _Opt(SimpleNamespace):
+    def step(self):
+        pass
+
+    def zero_grad(self):
+        pass
+
+
+def test_an_epochs_record_holds_its_number_mean_loss_time_and_speed(zipf_pairs, tmp_path):
+    epochs = _epochs(zipf_pairs, tmp_path)
+    _stub(epochs, value=1.5)
+    epochs.setup.opt = _Opt(param_groups=epochs.setup.opt.param_groups)
+    epochs.schedule.optimizer = epochs.setup.opt
+    record = epochs.run(1)
+    assert record["epoch"] == 2
+    assert record["loss"] == pytest.approx(1.5)  # the summed loss over the examples
+    assert record["examples"] > record["batches"] > 0
+    assert 0 < record["seconds"] < 60
+    assert record["words_per_sec"] == pytest.approx(epochs.setup.n_tokens / record["seconds"])
+    assert 0 < record["alpha"] <= SETTINGS.get("alpha", 0.05)
+
+
+def test_a_stop_from_another_worker_fails_the_epoch_even_with_a_finite_loss(zipf_pairs, tmp_path):
+    from w2v.training.loop import TrainingDiverged  # noqa: PLC0415
+
+    epochs = _epochs(zipf_pairs, tmp_path, alpha=0.05)
+    calls = []
+
+    def net(center, context, negatives, scale):
+        calls.append(1)
+        if len(calls) == 3:
+            epochs.progress.stop[0] = 1  # as a diverging worker would, in shared memory
+        return SimpleNamespace(data=np.float64(1.0), backward=lambda: None)
+
+    epochs.setup.net = net
+    epochs.setup.opt = _Opt(param_groups=epochs.setup.opt.param_groups)
+    with pytest.raises(TrainingDiverged, match=r"epoch 1: the loss became 3\.0; lower train.alpha \(now 0\.05\) "
+                                               r"in config/config.yaml, e.g. to 0\.025, .*no vectors were written"):
+        epochs.run(0)
