@@ -64,10 +64,16 @@ def test_the_bar_shows_worker_0s_rows_and_mean_loss(zipf_pairs, tmp_path):
     _stub(epochs)
     epochs.setup.opt = SimpleNamespace(param_groups=epochs.setup.opt.param_groups, step=lambda: None,
                                        zero_grad=lambda: None)
+    losses = iter(range(1, 60))  # batch i's loss per example is i, so the mean moves with every batch
+
+    def net(center, context, negatives, scale):
+        return SimpleNamespace(data=np.float64(next(losses) * center.shape[0]), backward=lambda: None)
+
+    epochs.setup.net = net
     epochs.bar = _Bar(n=0.0, postfix=None)
     epochs.train_part(_batches(50), 0.0, 0)
     assert epochs.bar.n == pytest.approx(500.0)  # 50 batches of 10 source rows
-    assert epochs.bar.postfix == {"loss": "1.500"}  # the summed loss over the examples, after 50 batches
+    assert epochs.bar.postfix == {"loss": "25.500"}  # the mean loss per example, shown after 50 batches
     epochs.progress.reset()
     epochs.bar = _Bar(n=0.0, postfix=None)
     epochs.train_part(_batches(50), 0.0, 1)  # another worker's part leaves the bar alone
