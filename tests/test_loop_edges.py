@@ -4,6 +4,7 @@ and the progress bar shows the rows and the mean loss of worker 0 only."""
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_the_bar_shows_worker_0s_rows_and_mean_loss(zipf_pairs, tmp_path):
     _stub(epochs)
     epochs.setup.opt = SimpleNamespace(param_groups=epochs.setup.opt.param_groups, step=lambda: None,
                                        zero_grad=lambda: None)
-    losses = iter(range(1, 60))  # batch i's loss per example is i, so the mean moves with every batch
+    losses = itertools.count(1)  # batch i's loss per example is i, so the mean moves with every batch
 
     def net(center, context, negatives, scale):
         return SimpleNamespace(data=np.float64(next(losses) * center.shape[0]), backward=lambda: None)
