@@ -30,27 +30,10 @@ import fake_cupy  # noqa: E402
 GPU = "cuda:0"
 
 
-class _Device:
-    """cupy.cuda.Device stand-in usable as a context manager."""
-
-    def __init__(self, *args):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def synchronize(self):
-        pass
-
-
 @pytest.fixture
-def gpu(monkeypatch) -> fake_cupy.Counts:
-    counts = fake_cupy.install(monkeypatch)
-    monkeypatch.setattr(sys.modules["cupy"], "cuda", SimpleNamespace(Device=_Device, runtime=None), raising=False)
-    return counts
+def gpu(fake_cuda) -> fake_cupy.Counts:
+    """The fake CuPy as one visible GPU (conftest's `fake_cuda`): its launch and sync counters."""
+    return fake_cuda[1]
 
 
 @pytest.fixture(scope="module")
