@@ -67,8 +67,9 @@ def profile(model: str, batch: int, args: argparse.Namespace, counts: np.ndarray
     dev = jingu.cuda.canonical_device(args.device)
     sync = jingu.cuda.synchronize
     optimizer = args.optimizer or ("sgd" if dev == "cpu" else "adagrad")
-    net = build_model(model, len(counts), {"vector_size": 100}, device=dev, generator=np.random.default_rng(0))
-    opt = make_optimizer(optimizer, net.parameters(), 0.05, dense=pipeline_for(dev).dense_updates)
+    pipeline = pipeline_for(dev)
+    net = build_model(model, len(counts), {"vector_size": 100}, backend=pipeline.backend, generator=np.random.default_rng(0))
+    opt = make_optimizer(optimizer, net.parameters(), 0.05, dense=pipeline.dense_updates)
     host = make_batch(model, counts, batch, args.window, args.negative, np.random.default_rng(1))
     b = {k: jingu.cuda.to_device(v, dev) for k, v in host.items()}
     phases = {"forward": 0.0, "backward": 0.0, "step": 0.0}

@@ -13,7 +13,9 @@ from jingu.testing import gradcheck
 from w2v.training.models import CBOW, Init, SkipGram
 from w2v.errors import UserError
 from w2v.training.registry import build_model
-from w2v.training.ops import NegativeSampling, ScaleGradient, SharedNegativeSampling, context_mean
+from w2v.training.ops import (DeviceNegativeSampling, NegativeSampling, ScaleGradient, SharedNegativeSampling,
+                              context_mean)
+from w2v.training.pipeline import pipeline_for
 
 DEVICES = [
     "cpu",
@@ -34,6 +36,11 @@ def _t(array, device, grad=True):
 
 def _dev(array, device):
     return jingu.cuda.to_device(np.asarray(array), device)
+
+
+def _backend(device):
+    """The ops' backend that training picks for `device`."""
+    return pipeline_for(device).backend
 
 
 @pytest.fixture(params=DEVICES)
@@ -105,7 +112,7 @@ def test_negative_sampling_forward_and_gradients(device, shared):
     scale = 0.5 if shared else 1.0
     h, w = _t(h_np, device), _t(w_np, device)
     tg, ng = _dev(CENTER, device), _dev(negatives, device)
-    op = SharedNegativeSampling if shared else NegativeSampling
+    op = SharedNegativeSampling if shared else _backend(device).negative_sampling
     loss = op.apply(h, w, targets=tg, negatives=ng, scale=scale)
     np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, CENTER, negatives, scale), rtol=1e-12)
     assert gradcheck(lambda h, w: op.apply(h, w, targets=tg, negatives=ng, scale=scale), [h, w])
@@ -125,14 +132,15 @@ def test_grouped_negatives_equal_each_example_drawing_its_groups(device, group):
     repeated = np.repeat(grouped, group, axis=0)[:n]
     h, w = _t(h_np, device), _t(w_np, device)
     tg, ng = _dev(targets, device), _dev(grouped, device)
-    loss = NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=0.7, group=group)
+    op = _backend(device).negative_sampling
+    loss = op.apply(h, w, targets=tg, negatives=ng, scale=0.7, group=group)
     np.testing.assert_allclose(loss.item(), _ns_reference(h_np, w_np, targets, repeated, 0.7), rtol=1e-12)
     loss.backward()
     h2, w2 = _t(h_np, device), _t(w_np, device)
-    NegativeSampling.apply(h2, w2, targets=tg, negatives=_dev(repeated, device), scale=0.7).backward()
+    op.apply(h2, w2, targets=tg, negatives=_dev(repeated, device), scale=0.7).backward()
     np.testing.assert_allclose(h.grad.numpy(), h2.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(_dense_grad(w), _dense_grad(w2), rtol=1e-12)
-    assert gradcheck(lambda h, w: NegativeSampling.apply(h, w, targets=tg, negatives=ng, scale=0.7, group=group) * 2.5,
+    assert gradcheck(lambda h, w: op.apply(h, w, targets=tg, negatives=ng, scale=0.7, group=group) * 2.5,
                      [h, w])
 
 
@@ -146,7 +154,7 @@ def test_grouped_negatives_need_one_row_per_group():
 @pytest.mark.parametrize("gradient", ["word2vec", "exact"])
 def test_cbow_model_loss_and_gradients(device, loss, gradient):
     model = CBOW(V, D, loss=loss, gradient=gradient,
-                 init=Init(dtype=np.float64, device=device, generator=np.random.default_rng(6)))
+                 init=Init(dtype=np.float64, backend=_backend(device), generator=np.random.default_rng(6)))
     out = model.embed_out if loss == "negative" else model.output.weight
     out.data[...] = _dev(np.random.default_rng(7).normal(size=(V, D)), device)  # zeros would hide bugs
     negs = _dev(np.array([[2, 5], [4, 4], [1, 6]]), device)
@@ -170,7 +178,7 @@ def test_cbow_model_loss_and_gradients(device, loss, gradient):
 
 @pytest.mark.parametrize("loss", ["negative", "softmax"])
 def test_skipgram_model_gradients(device, loss):
-    model = SkipGram(V, D, loss=loss, init=Init(dtype=np.float64, device=device, generator=np.random.default_rng(8)))
+    model = SkipGram(V, D, loss=loss, init=Init(dtype=np.float64, backend=_backend(device), generator=np.random.default_rng(8)))
     out = model.embed_out if loss == "negative" else model.output.weight
     out.data[...] = _dev(np.random.default_rng(9).normal(size=(V, D)), device)
     ctx, tg = _dev(np.array([3, 3, 6]), device), _dev(CENTER, device)
@@ -202,7 +210,7 @@ def test_negative_sampling_cpu_path_in_chunks(monkeypatch):
     """The CPU forward computes the gradients chunk by chunk; several chunks and gy != 1 stay exact."""
     import w2v.training.ops as ops
 
-    monkeypatch.setattr(ops, "CPU_CHUNK_ROWS", 3)  # one example (1 + 2 negatives) per chunk
+    monkeypatch.setattr(ops.NegativeSampling, "chunk_rows", 3)  # one example (1 + 2 negatives) per chunk
     rng = np.random.default_rng(11)
     h_np, w_np = rng.normal(size=(3, D)), rng.normal(size=(V, D))
     negatives = np.array([[2, 5], [4, 4], [1, 6]])
@@ -215,7 +223,7 @@ def test_negative_sampling_cpu_path_in_chunks(monkeypatch):
         again = NegativeSampling.apply(h, w, targets=CENTER, negatives=negatives, scale=0.7)
     assert again.item() == loss.item()
     # Groups of two, one group per chunk, the last group short.
-    monkeypatch.setattr(ops, "CPU_CHUNK_ROWS", 4)
+    monkeypatch.setattr(ops.NegativeSampling, "chunk_rows", 4)
     grouped = np.array([[2, 5], [4, 1]])
     repeated = np.repeat(grouped, 2, axis=0)[:3]
     loss = NegativeSampling.apply(h, w, targets=CENTER, negatives=grouped, scale=0.7, group=2)
@@ -307,8 +315,9 @@ def test_negative_sampling_and_embedding_device_paths_match_host_without_syncs(f
 
     def fn(a, b, xp):
         put = (lambda x: x) if xp is np else fake.asarray
+        op = NegativeSampling if xp is np else DeviceNegativeSampling
         hidden = F.embedding(put(context), a, sparse=True)
-        return NegativeSampling.apply(hidden, b, targets=put(center), negatives=put(negatives), scale=1.0)
+        return op.apply(hidden, b, targets=put(center), negatives=put(negatives), scale=1.0)
 
     out, dev_out, host_grads, dev_grads, counts = _host_and_device(fake, counts, fn, [w_in, w_out], np.array(1.0))
     assert counts.syncs == 0, counts.names

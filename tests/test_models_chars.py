@@ -12,7 +12,7 @@ import jingu
 from jingu.testing import gradcheck
 from w2v.data.chars import CharTable, cwe_composition
 from w2v.training.models import CBOW, Init, SkipGram
-from w2v.training.ops import Bags, context_mean, input_vectors
+from w2v.training.ops import DeviceBags, HostBags, context_mean, input_vectors, device_backend
 
 TOKENS = ["<pad>", "孙悟空", "悟空", "天天", "猪", "八戒", "猪八戒"]
 CHARS = CharTable(("悟", "空", "天", "孙", "八", "戒"), np.array([9, 9, 6, 5, 4, 4]))  # 猪 has none
@@ -37,8 +37,10 @@ def _x(table):
 
 
 def _bags(dtype=np.float64, xp=np):
-    host = Bags.create(COMP.rows, COMP.weights, "cpu", dtype)
-    return Bags(*(xp.asarray(a) for a in host))
+    host = HostBags.create(COMP.rows, COMP.weights, "cpu", dtype)
+    if xp is np:
+        return host
+    return DeviceBags(*(xp.asarray(a) for a in host))
 
 
 def _t(a):
@@ -120,7 +122,7 @@ def test_device_path_matches_host_without_syncs(fake_gpu, model_cls):
         net.embed_out.data[...] = np.random.default_rng(10).normal(size=(V, D)).astype(np.float32)
         if xp is fake:  # on the "device": the tables and the composition, as `device="cuda"` puts them
             net.embed_in.data, net.embed_out.data = fake.asarray(net.embed_in.data), fake.asarray(net.embed_out.data)
-            net.bags = _bags(np.float32, fake)
+            net.bags, net.backend = _bags(np.float32, fake), device_backend("cuda")
         counts.reset()
         loss = net(xp.asarray(center), xp.asarray(context), xp.asarray(negs))
         loss.backward()

@@ -13,6 +13,7 @@ import jingu
 from w2v.data.chars import CharTable, cwe_composition
 from w2v.training import models
 from w2v.training.models import CBOW, Init, SkipGram
+from w2v.training.ops import DeviceBags, device_backend
 
 TOKENS = ["<pad>", "孙悟空", "悟空", "天天", "猪", "八戒", "猪八戒", "天", "空", "孙"]
 CHARS = CharTable(("悟", "空", "天", "孙", "八", "戒"), np.array([9, 9, 6, 5, 4, 4]))
@@ -100,10 +101,12 @@ def test_every_table_has_the_init_dtype_and_the_output_side_starts_at_zero(loss,
 
 @pytest.mark.parametrize("loss", ["negative", "softmax"])
 def test_a_device_model_puts_every_table_and_the_bags_on_the_device(fake_cuda, loss):
-    """`Init(device="cuda")` (the fake CuPy here) makes every table and the composition's bags device arrays."""
+    """A device backend (on the fake CuPy here) puts every table and the composition's bags on the
+    device, and the bags sum every slot."""
     import sys
 
     cupy = sys.modules["cupy"]
-    net = SkipGram(len(TOKENS), 3, loss=loss, composition=cwe_composition(TOKENS, CHARS), init=Init(device="cuda"))
+    net = SkipGram(len(TOKENS), 3, loss=loss, composition=cwe_composition(TOKENS, CHARS), init=Init(backend=device_backend("cuda")))
     assert all(isinstance(p.data, cupy.ndarray) for p in net.parameters())
     assert all(isinstance(a, cupy.ndarray) for a in net.bags)
+    assert isinstance(net.bags, DeviceBags)

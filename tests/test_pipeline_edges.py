@@ -16,6 +16,7 @@ import pytest
 from helpers import batches_of, pairs_dataset
 from jingu import cuda
 from w2v.data.vocab import load_vocab
+from w2v.training import ops
 from w2v.training import pipeline as pl
 from w2v.training import sampling
 
@@ -177,6 +178,17 @@ def test_the_device_decides_the_pipeline_and_a_device_trains_in_one_process(fake
         assert device.workers(3) == 1
     assert "train.workers applies to the CPU; one process trains on cuda:0" in caplog.text
     assert pl.HostPipeline(workers=3).workers(3) == 3
+
+
+def test_the_pipeline_carries_its_devices_flavour_of_the_ops():
+    """The device chooses the ops with the pipeline: on the host CSR bags and the cache-sized chunks
+    of negatives; on a GPU padded bags and whole batches, on that device."""
+    host = pl.pipeline_for("cpu").backend
+    assert (host.device, host.bags, host.negative_sampling) == ("cpu", ops.HostBags, ops.NegativeSampling)
+    device = pl.pipeline_for(GPU).backend
+    assert (device.device, device.bags, device.negative_sampling) == (GPU, ops.DeviceBags, ops.DeviceNegativeSampling)
+    assert ops.NegativeSampling.chunk_rows and ops.NegativeSampling.reads_gradient
+    assert ops.DeviceNegativeSampling.chunk_rows is None and not ops.DeviceNegativeSampling.reads_gradient
 
 
 def test_an_error_in_the_prefetch_thread_reaches_the_consumer_as_itself():

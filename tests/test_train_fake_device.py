@@ -11,6 +11,7 @@ import pytest
 
 from helpers import train_files as train
 from w2v.training import pipeline
+from w2v.training.ops import DeviceBags, DeviceNegativeSampling
 from w2v.vectors import KeyedVectors
 
 SETTINGS = {"vector_size": 8, "epochs": 3, "batch_size": 64, "negative_group": 8, "sample": 1e-2, "seed": 3,
@@ -84,3 +85,5 @@ def test_the_model_and_the_optimizer_state_live_on_the_device(zipf_pairs, tmp_pa
     arrays = [p.data for p in setup.net.parameters()] + [s["sum"] for s in setup.opt.state.values()]
     arrays += [setup.plan.keep_prob, setup.plan.table, *setup.net.bags]
     assert arrays and all(isinstance(a, fake.FakeArray) for a in arrays)
+    # ... and its ops are the device's flavour, chosen with the pipeline
+    assert isinstance(setup.net.bags, DeviceBags) and setup.net.backend.negative_sampling is DeviceNegativeSampling

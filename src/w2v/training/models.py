@@ -27,7 +27,7 @@ import jingu
 from jingu import nn
 from jingu.nn import functional as F
 from w2v.data.chars import Composition
-from w2v.training.ops import Bags, NegativeSampling, SharedNegativeSampling, context_mean, input_vectors
+from w2v.training.ops import HOST, Backend, Bags, SharedNegativeSampling, context_mean, input_vectors
 from w2v.data.vocab import PAD_ID
 
 LOSSES = ("negative", "softmax")
@@ -37,10 +37,11 @@ CBOW_GRADIENTS = ("word2vec", "exact")
 
 @dataclass(frozen=True)
 class Init:
-    """Where and how a model's tables are made: `device`, `dtype`, and the `generator` of word2vec's
-    uniform draws (jingu's default generator when None)."""
+    """Where and how a model's tables are made: the `backend` of the device they live on (the
+    training pipeline's; the host by default), `dtype`, and the `generator` of word2vec's uniform
+    draws (jingu's default generator when None)."""
 
-    device: Any = None
+    backend: Backend = HOST
     dtype: Any = np.float32
     generator: np.random.Generator | None = None
 
@@ -53,7 +54,7 @@ class Word2Vec(nn.Module):
         composition: Composition | None = None, init: Init = Init(),
     ) -> None:
         super().__init__()
-        device, dtype, generator = init.device, init.dtype, init.generator
+        device, dtype, generator = init.backend.device, init.dtype, init.generator
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if vocab_size < 2 or dim < 1:
@@ -61,6 +62,7 @@ class Word2Vec(nn.Module):
         if negative_group < 1:
             raise ValueError(f"negative_group must be at least 1, got {negative_group}")
         self.vocab_size, self.dim, self.loss, self.negative_group = vocab_size, dim, loss, negative_group
+        self.backend = init.backend
         gen = generator if generator is not None else jingu.default_generator()
         # word2vec: input vectors uniform in (-0.5/dim, 0.5/dim), output vectors zero.
         weights = ((gen.random((vocab_size, dim)) - 0.5) / dim).astype(dtype)
@@ -70,7 +72,7 @@ class Word2Vec(nn.Module):
         if composition is not None:  # character rows after the word rows, drawn after them
             chars = ((gen.random((composition.extra_rows, dim)) - 0.5) / dim).astype(dtype)
             weights = np.concatenate([weights, chars])
-            self.bags = Bags.create(composition.rows, composition.weights, device, dtype)
+            self.bags = init.backend.bags.create(composition.rows, composition.weights, device, dtype)
         self.embed_in = nn.Parameter(weights, device=device)
         if loss == "negative":
             self.embed_out = nn.Parameter(np.zeros((vocab_size, dim), dtype=dtype), device=device)
@@ -97,8 +99,8 @@ class Word2Vec(nn.Module):
             raise ValueError("negative-sampling loss needs negatives")
         if negatives.ndim == 1:
             return SharedNegativeSampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives, scale=scale)
-        return NegativeSampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives, scale=scale,
-                                      group=self.negative_group)
+        return self.backend.negative_sampling.apply(hidden, self.embed_out, targets=targets, negatives=negatives,
+                                                    scale=scale, group=self.negative_group)
 
     def forward(self, center: Any, context: Any, negatives: Any = None, scale: float = 1.0) -> jingu.Tensor:
         """Summed loss of a batch."""

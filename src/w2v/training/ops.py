@@ -6,15 +6,19 @@ scatters straight into the matrix.
 - `context_mean`: CBOW's hidden layer, the mean of the non-padding context vectors (jingu's
   embedding bag), with word2vec/gensim's update rule unless `exact`.
 - `input_vectors`: skip-gram's hidden layer, each word's input vector.
-  Both take an optional `Bags`, the character composition of every word (`w2v.data.chars`): a word's
+  Both take optional `Bags`, the character composition of every word (`w2v.data.chars`): a word's
   vector is then a weighted sum of input-table rows, one more embedding bag of the same kernel.
 - `NegativeSampling`: the summed loss of a batch with `negative` negatives drawn per example, or
   per group of consecutive examples.
 - `SharedNegativeSampling`: the same loss with one set of negatives shared by the whole batch.
+
+Where the host and a GPU want different code (the bags' layout, chunking, reading a scalar), there
+are two classes, and a `Backend` names the pair for one device; the training pipeline carries it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,7 +43,8 @@ class ScaleGradient(jingu.Function):
 
 class Bags(NamedTuple):
     """`w2v.data.chars.Composition`'s `rows` and `weights` on the training device, and `lengths`
-    (vocab_size,), the used slots of each word (they come first)."""
+    (vocab_size,), the used slots of each word (they come first). `HostBags` and `DeviceBags` sum
+    them the two ways of `jingu.ops.embedding.bag_layout`, for the same reasons."""
 
     rows: Any
     weights: Any  # the table's dtype
@@ -52,21 +57,18 @@ class Bags(NamedTuple):
 
     def sum(self, weight: jingu.Tensor, words: Any, scale: Any = None) -> jingu.Tensor:
         """(n, k) word ids -> (n, dim): per row, the sum of its words' composed vectors, each times
-        that row's `scale` (n,) when given.
+        that row's `scale` (n,) when given."""
+        raise NotImplementedError
 
-        NumPy gets only the used slots (CSR offsets), CuPy every slot with the unused ones weighted
-        zero: the host/device split of `jingu.ops.embedding.bag_layout`, for the same reasons.
-        """
-        xp = get_array_module(words)
-        if xp is np:
-            ids, weights, offsets = self._ragged(words, scale)
-            return F.embedding_bag(ids, weight, offsets=offsets, mode="sum", per_sample_weights=weights, sparse=True)
-        n = words.shape[0]
-        rows = xp.take(self.rows, words, axis=0).reshape(n, -1)
-        weights = xp.take(self.weights, words, axis=0).reshape(n, -1)
-        if scale is not None:
-            weights = weights * scale[:, None]
-        return F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, per_sample_weights=weights, sparse=True)
+
+class HostBags(Bags):
+    """NumPy: only the used slots, as CSR offsets (the compiled host kernels then skip no padding)."""
+
+    __slots__ = ()
+
+    def sum(self, weight: jingu.Tensor, words: Any, scale: Any = None) -> jingu.Tensor:
+        ids, weights, offsets = self._ragged(words, scale)
+        return F.embedding_bag(ids, weight, offsets=offsets, mode="sum", per_sample_weights=weights, sparse=True)
 
     def _ragged(self, words: np.ndarray, scale: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The used slots of every word of `words`, row after row: (table rows, weights, bag offsets)."""
@@ -85,6 +87,21 @@ class Bags(NamedTuple):
         if scale is not None:
             weights = weights * np.repeat(scale.astype(weights.dtype, copy=False), np.diff(offsets, append=total))
         return ids, weights, offsets
+
+
+class DeviceBags(Bags):
+    """CuPy: every slot, the unused ones weighted zero (fixed shapes: no host sync to size the bags)."""
+
+    __slots__ = ()
+
+    def sum(self, weight: jingu.Tensor, words: Any, scale: Any = None) -> jingu.Tensor:
+        xp = get_array_module(words)
+        n = words.shape[0]
+        rows = xp.take(self.rows, words, axis=0).reshape(n, -1)
+        weights = xp.take(self.weights, words, axis=0).reshape(n, -1)
+        if scale is not None:
+            weights = weights * scale[:, None]
+        return F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, per_sample_weights=weights, sparse=True)
 
 
 def context_mean(weight: jingu.Tensor, context: Any, exact: bool = False, bags: Bags | None = None) -> jingu.Tensor:
@@ -130,11 +147,6 @@ def _sigmoid(xp: Any, x: Any) -> Any:
     return 0.5 * (xp.tanh(0.5 * x) + 1.0)
 
 
-# Gathered output rows per chunk on the CPU: (rows x d) floats stay in L2 cache between the scores
-# and the hidden gradient. A GPU takes the whole batch as one chunk (fewer launches).
-CPU_CHUNK_ROWS = 2048
-
-
 class _Saved(NamedTuple):
     """What `NegativeSampling.backward` needs: d loss / d score per (example, column), the gradient
     of `hidden` for an upstream gradient of 1, and the ids and inputs the matrix gradient is built from."""
@@ -168,7 +180,14 @@ class NegativeSampling(jingu.Function):
     The loss is a scalar, so its gradients for an upstream `gy` are `gy` times those for 1: the
     forward computes them chunk by chunk, using each chunk's gathered output rows twice while they
     are in cache (scores, then the hidden gradient) instead of keeping the rows for the backward.
+
+    This class is the host's flavour: chunks of `chunk_rows` gathered output rows, whose (rows x d)
+    floats stay in L2 cache between the scores and the hidden gradient, and a backward that reads
+    `gy` to skip multiplying by the usual 1. `DeviceNegativeSampling` is the GPU's.
     """
+
+    chunk_rows: int | None = 2048
+    reads_gradient = True
 
     def forward(self, hidden: Any, weight: Any, targets: Any = None, negatives: Any = None, scale: float = 1.0,
                 group: int = 1) -> Any:
@@ -190,7 +209,7 @@ class NegativeSampling(jingu.Function):
         g = xp.empty((n, k + 1), dtype=dtype)
         want_h = self.needs_input_grad[0]
         grad_h = xp.empty((n, dim), dtype=dtype) if want_h else None
-        per_chunk = max(1, CPU_CHUNK_ROWS // (group + k)) if xp is np else max(n_groups, 1)
+        per_chunk = max(1, self.chunk_rows // (group + k)) if self.chunk_rows else max(n_groups, 1)
         for g_lo, g_hi, size in _group_spans(n, group, per_chunk):
             lo = g_lo * group
             hi = lo + (g_hi - g_lo) * size
@@ -219,8 +238,7 @@ class NegativeSampling(jingu.Function):
 
     def backward(self, gy: Any) -> Any:
         saved: _Saved = self.meta
-        xp = get_array_module(saved.hidden)
-        unit = xp is np and float(gy) == 1.0  # the usual case, loss.backward(); a device gy is not read
+        unit = self.reads_gradient and float(gy) == 1.0  # the usual case, loss.backward()
         grad_h = grad_w = None
         if self.needs_input_grad[0]:
             grad_h = saved.grad_hidden if unit else saved.grad_hidden * gy
@@ -229,6 +247,32 @@ class NegativeSampling(jingu.Function):
             grad_w = RowSparse.product(saved.ids.reshape(-1), saved.hidden, saved.shape, weights=g.reshape(-1),
                                        slots=saved.ids.shape[1])
         return grad_h, grad_w
+
+
+class DeviceNegativeSampling(NegativeSampling):
+    """`NegativeSampling` on a GPU: the whole batch as one chunk (fewer launches), and `gy` never
+    read, since reading it would wait for the device."""
+
+    chunk_rows = None
+    reads_gradient = False
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How word2vec's ops run where the tables live, so that no op asks which arrays it got: the
+    training pipeline holds one (`HOST`, or `device_backend(device)`) and the model uses its classes."""
+
+    device: Any
+    bags: type[Bags]
+    negative_sampling: type[NegativeSampling]
+
+
+HOST = Backend(device="cpu", bags=HostBags, negative_sampling=NegativeSampling)
+
+
+def device_backend(device: Any) -> Backend:
+    """The backend of a GPU `device` ("cuda", "cuda:1")."""
+    return Backend(device=device, bags=DeviceBags, negative_sampling=DeviceNegativeSampling)
 
 
 class _SharedSaved(NamedTuple):

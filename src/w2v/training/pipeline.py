@@ -31,6 +31,7 @@ import numpy as np
 
 from jingu import cuda
 from w2v.training import sampling
+from w2v.training.ops import HOST, device_backend
 from w2v.training.reader import PairsDataset
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,7 @@ class HostPipeline:
     """Training on the CPU, in this process or in Hogwild workers (see `hogwild`)."""
 
     device = "cpu"
+    backend = HOST  # the ops' host flavour: character bags as CSR, negatives in cache-sized chunks
     draw_per_buffer = False  # per batch, in the prefetch thread, overlapping the step
     dense_updates = False  # sparse gradients are coalesced and touch only their rows
 
@@ -283,6 +285,7 @@ class DevicePipeline:
 
     def __init__(self, device: str, cache_bytes: int = 4 << 30) -> None:
         self.device, self.cache_bytes = device, cache_bytes
+        self.backend = device_backend(device)  # padded bags, whole-batch negatives, no read of a gradient
         self.kept: list[list[dict[str, Any]]] | None = None  # per part, its row groups on the device
 
     def put(self, array: Any) -> Any:

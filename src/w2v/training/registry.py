@@ -18,6 +18,7 @@ from w2v.config import model_names
 from w2v.data.pairs import CBOW_PAIRS, SKIPGRAM_PAIRS, PairsLayout
 from w2v.errors import UserError
 from w2v.training.models import CBOW, Init, SkipGram, Word2Vec
+from w2v.training.ops import HOST, Backend
 from w2v.training.pipeline import mask_cbow, mask_skipgram
 from w2v.training.settings import TrainSettings
 
@@ -52,7 +53,7 @@ def model_kind(name: str) -> ModelKind:
 
 
 def build_model(
-    name: str, vocab_size: int, settings: TrainSettings | dict, device: Any = None,
+    name: str, vocab_size: int, settings: TrainSettings | dict, backend: Backend = HOST,
     generator: np.random.Generator | None = None, composition: Composition | None = None,
 ) -> Word2Vec:
     """The model named `name`, configured from `settings` (a `TrainSettings`, or config keys that the
@@ -61,4 +62,4 @@ def build_model(
         settings = TrainSettings.from_mapping(settings)
     model = model_kind(name).model
     return model(vocab_size, settings.vector_size, composition=composition,
-                 init=Init(device=device, generator=generator), **model.options(settings))
+                 init=Init(backend=backend, generator=generator), **model.options(settings))

@@ -95,7 +95,7 @@ def prepare(kind: ModelKind, files: TrainFiles, settings: TrainSettings) -> Prep
     pipeline = pipeline_for(device, settings.workers)
     pipeline.prepare(source, len(vocab))
     composition = composition_for(settings, vocab, files.char_table())
-    net = build_model(kind.name, len(vocab), settings, device=device,
+    net = build_model(kind.name, len(vocab), settings, backend=pipeline.backend,
                       generator=np.random.default_rng([settings.seed, 0x1A17]), composition=composition)
     plan = BatchPlan(
         kind.mask, meta["window"], pipeline.put(sampling.keep_probabilities(vocab.counts, settings.sample)),
