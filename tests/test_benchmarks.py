@@ -258,3 +258,43 @@ def test_count_merge_synthetic_tokens_are_distinct_cjk_words():
     tokens = bench.tokens(np.array([0, 1, 3499, 3500, 20_000_000])).to_pylist()
     assert len(set(tokens)) == 5 and all(len(t) == 3 and all("\u4e00" <= c <= "\u9fff" for c in t) for t in tokens)
     assert tokens[0] == "一一一" and tokens[3] == "一丁一"
+
+
+def _fake_checkout(root: Path, name: str, means: dict[str, float], sha: str, log: Path) -> Path:
+    """A checkout whose benchmarks/epoch_cpu.py prints epoch_cpu's summary lines and logs its call."""
+    (root / name / "benchmarks").mkdir(parents=True)
+    (root / name / "benchmarks" / "epoch_cpu.py").write_text(
+        "import os, sys\n"
+        f"open({str(log)!r}, 'a').write({name!r} + ' ' + os.environ['PYTHONPATH'] + ' ' + ' '.join(sys.argv[1:]) + '\\n')\n"
+        f"for model, mean in {means!r}.items():\n"
+        "    print(f'{model}: CPU-s per epoch after the first: mean {mean:.3f}, min {mean:.3f} '\n"
+        f"          f'(wall mean 0.1); vectors sha256 {sha}')\n",
+        encoding="utf-8")
+    return root / name
+
+
+def test_epoch_ab_alternates_checkouts_and_prints_ratios_and_checksums(tmp_path, capsys):
+    bench = _load("epoch_ab")
+    log = tmp_path / "calls.log"
+    old = _fake_checkout(tmp_path, "old", {"cbow": 0.5, "skipgram": 1.0}, "aaaa", log)
+    new = _fake_checkout(tmp_path, "new", {"cbow": 0.45, "skipgram": 1.1}, "aaaa", log)
+    bench.main([str(old), str(new), "--rounds", "2", "--epochs", "3", "--", "--set", 'chars="none"'])
+    calls = log.read_text(encoding="utf-8").splitlines()
+    assert [c.split()[0] for c in calls] == ["old", "new", "old", "new"]
+    assert calls[0].split()[1] == str(old.resolve() / "src")  # each runs its own code
+    assert calls[1].endswith('--models cbow skipgram --epochs 3 --set chars="none"')
+    printed = capsys.readouterr().out
+    assert "round 2: cbow 0.500 -> 0.450, skipgram 1.000 -> 1.100" in printed
+    assert "cbow: CPU-s per epoch old 0.500, new 0.450, new/old 0.900" in printed
+    assert "skipgram: CPU-s per epoch old 1.000, new 1.100, new/old 1.100 (rounds 1.10-1.10); vectors bit-identical" in printed
+
+
+def test_epoch_ab_reports_differing_vectors_and_a_missing_model(tmp_path, capsys):
+    bench = _load("epoch_ab")
+    log = tmp_path / "calls.log"
+    old = _fake_checkout(tmp_path, "old", {"cbow": 0.5}, "aaaa", log)
+    new = _fake_checkout(tmp_path, "new", {"cbow": 0.5}, "bbbb", log)
+    bench.main([str(old), str(new), "--rounds", "1", "--models", "cbow"])
+    assert "vectors checksums {'old': ['aaaa'], 'new': ['bbbb']}" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no per-epoch line for \\['skipgram'\\]"):
+        bench.main([str(old), str(new), "--rounds", "1", "--models", "cbow", "skipgram"])
