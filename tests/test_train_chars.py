@@ -46,8 +46,38 @@ def run(corpus, out, model="cbow", **settings):
     checkpoint = settings.pop("_ckpt", None)
     stop_after = settings.pop("_stop_after", None)
     table = settings.pop("_table", None)
+    device = settings.pop("_device", "cpu")
     return train(model, corpus[model], corpus["vocab"], {**FAST, **settings}, out / "v.vec", out / "h.json",
-                 checkpoint_path=checkpoint, device="cpu", stop_after=stop_after, char_table=table)
+                 checkpoint_path=checkpoint, device=device, stop_after=stop_after, char_table=table)
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+@pytest.mark.parametrize("gpu", [
+    "fake",  # the fake CuPy: the same test runs everywhere, so it is known to pass on a GPU's code path
+    pytest.param("real", marks=[pytest.mark.gpu, pytest.mark.skipif(
+        not __import__("jingu").cuda.is_available(), reason="CuPy finds no GPU")]),
+])
+def test_character_training_on_a_gpu_matches_the_cpu(corpus, tmp_path, model, gpu, request, monkeypatch):
+    """The device's padded bags and whole-batch negatives learn what the host's CSR bags and chunks do."""
+    from w2v.training import sampling  # noqa: PLC0415
+
+    if gpu == "fake":
+        request.getfixturevalue("fake_cuda")
+    # The GPU shuffles by sorting random keys; the CPU reproduces that with argsort_permutation, so
+    # both see the same batches and differ only in float32 summation order.
+    monkeypatch.setattr(sampling, "permutation", sampling.argsort_permutation)
+    run(corpus, tmp_path / "cpu", model)
+    history = run(corpus, tmp_path / "gpu", model, _device="cuda")
+    assert history["device"] == "cuda:0"
+    for name in ("v.vec", chars_path("v.vec")):
+        a, b = (KeyedVectors.load_word2vec_format(tmp_path / side / name) for side in ("cpu", "gpu"))
+        assert a.index_to_key == b.index_to_key
+        x, y = a.vectors.ravel(), b.vectors.ravel()
+        assert float(x @ y / np.linalg.norm(x) / np.linalg.norm(y)) > 0.99, name
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "gpu" / "v.vec")
+    chars = KeyedVectors.load_word2vec_format(chars_path(tmp_path / "gpu" / "v.vec"))
+    neighbours = [w for w, _ in kv.similar_by_vector(chars["甲"], topn=8)]
+    assert sum(w.startswith("甲") for w in neighbours) >= 6, neighbours
 
 
 @pytest.mark.parametrize("model", ["cbow", "skipgram"])
