@@ -88,7 +88,7 @@ def test_device_chunks_and_masks_stay_device_arrays(zipf_pairs, tables, fake_cud
         assert len(chunks) >= 2 and all(len(c) == 3 for c in chunks)
         for chunk in chunks:  # joined from several row groups, still on the device
             assert all(isinstance(column, fake.FakeArray) for column in chunk.values())
-            center, context = pl.mask_cbow(chunk, keep, 3, 7, 0)
+            center, context = pl.mask_cbow(chunk, keep, 3, pipeline.draws(7, 0))
             assert isinstance(center, fake.FakeArray) and isinstance(context, fake.FakeArray)
 
 
@@ -139,8 +139,8 @@ def test_the_buffer_drains_once_buffer_size_source_rows_have_entered(zipf_pairs,
     in), not the second, counted afresh after each drain; the last drain takes the rest."""
     drains = []
     real = sampling.permutation
-    monkeypatch.setattr(sampling, "permutation", lambda n, seed, epoch, index, xp=np: drains.append(index) or
-                        real(n, seed, epoch, index, xp))
+    monkeypatch.setattr(sampling, "permutation", lambda n, seed, epoch, index: drains.append(index) or
+                        real(n, seed, epoch, index))
     source = pairs_dataset(zipf_pairs / "skipgram.parquet", "skipgram", 3)
     groups = source.num_row_groups
     assert groups >= 7

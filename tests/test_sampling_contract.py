@@ -39,7 +39,7 @@ def test_a_draw_equal_to_the_keep_probability_drops_the_word_on_both_paths():
     u = sampling.uniform(np.arange(99, 112), key)
     keep_prob = np.array([1.0, u[5]])  # word 1's probability is exactly the draw at position 104
     ids = np.ones((10, 2), dtype=np.int64)
-    fast = sampling.window_keep_mask(positions, offsets, ids, keep_prob, seed=4, epoch=2)
+    fast = sampling.host_window_keep_mask(positions, offsets, ids, keep_prob, seed=4, epoch=2)
     slow = sampling.keep_mask(positions[:, None] + offsets[None, :], ids, keep_prob, seed=4, epoch=2)
     np.testing.assert_array_equal(fast, slow)
     assert not fast[3, 1] and not fast[5, 0]  # 103 + 1 and 105 - 1: the tie is dropped
@@ -76,14 +76,15 @@ def test_permutation_paths_are_permutations():
     for order in (numpy_path, sorted_path):
         np.testing.assert_array_equal(np.sort(order), np.arange(n))
         assert not np.array_equal(order, np.arange(n))
-    np.testing.assert_array_equal(numpy_path, sampling.permutation(n, 3, 1, 2, xp=np))  # NumPy's on NumPy
+    np.testing.assert_array_equal(numpy_path, sampling.HostDraws(3, 1).shuffle(n, 2, np))  # the host's
+    np.testing.assert_array_equal(sorted_path, sampling.Draws(3, 1).shuffle(n, 2, np))  # the device's
     assert not np.array_equal(numpy_path, sorted_path)
     np.testing.assert_array_equal(sorted_path, sampling.argsort_permutation(n, 3, 1, 2))  # a pure function
     assert not np.array_equal(sorted_path, sampling.argsort_permutation(n, 3, 1, 3))  # of the buffer index too
 
 
 def test_sorted_permutation_is_the_argsort_of_counter_keys():
-    # What a GPU computes (`permutation` off NumPy), reproduced on the CPU.
+    # What a GPU computes (`Draws.shuffle`), reproduced on the CPU.
     key = sampling._mix_int(sampling.stream_key(3, 1, sampling.STREAM_SHUFFLE) + 2)
     expected = np.argsort(sampling.random_bits(np.arange(500, dtype=np.uint64), key))
     np.testing.assert_array_equal(sampling.argsort_permutation(500, 3, 1, 2), expected)

@@ -175,8 +175,10 @@ def test_permutation_is_a_pure_function_on_both_devices(gpu):
     np.testing.assert_array_equal(host, sampling.permutation(1000, 1, 2, 0))
     assert sorted(host) == list(range(1000)) and np.any(host != sampling.permutation(1000, 1, 2, 1))
     xp = sys.modules["cupy"]
-    dev = np.asarray(sampling.permutation(1000, 1, 2, 0, xp))
-    np.testing.assert_array_equal(dev, np.asarray(sampling.permutation(1000, 1, 2, 0, xp)))
+    dev = DevicePipeline.draws(1, 2).shuffle(1000, 0, xp)
+    assert isinstance(dev, xp.ndarray) and not isinstance(host, xp.ndarray)  # made on the device
+    dev = np.asarray(dev)
+    np.testing.assert_array_equal(dev, np.asarray(DevicePipeline.draws(1, 2).shuffle(1000, 0, xp)))
     assert sorted(dev.tolist()) == list(range(1000)) and np.any(dev != np.arange(1000))
     # The device's order is reproducible on the CPU (distinct keys: any sort gives it).
     np.testing.assert_array_equal(dev, sampling.argsort_permutation(1000, 1, 2, 0))

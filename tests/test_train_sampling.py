@@ -63,7 +63,14 @@ def test_window_keep_mask_is_keep_mask_of_each_window_slot(spread):
     ids = rng.integers(0, 4, size=(pos.shape[0], offs.shape[0]))
     keep_prob = np.array([1.0, 0.2, 0.5, 0.9])
     expected = sampling.keep_mask(pos[:, None] + offs[None, :], ids, keep_prob, seed=2, epoch=3)
-    np.testing.assert_array_equal(sampling.window_keep_mask(pos, offs, ids, keep_prob, seed=2, epoch=3), expected)
+    for mask in (sampling.window_keep_mask, sampling.host_window_keep_mask):
+        np.testing.assert_array_equal(mask(pos, offs, ids, keep_prob, seed=2, epoch=3), expected)
+    for draws in (sampling.Draws(2, 3), sampling.HostDraws(2, 3)):  # the device's and the host's, alike
+        np.testing.assert_array_equal(draws.window_keep(pos, offs, ids, keep_prob), expected)
+        np.testing.assert_array_equal(draws.keep(pos, ids[:, 0], keep_prob),
+                                      sampling.keep_mask(pos, ids[:, 0], keep_prob, seed=2, epoch=3))
+        np.testing.assert_array_equal(draws.window_sizes(pos, 5), sampling.window_sizes(pos, 5, seed=2, epoch=3))
+        assert draws.negative_key() == sampling.negative_key(2, 3)
 
 
 def test_random_bits_are_splitmix64():
@@ -112,10 +119,10 @@ def _cbow_pairs(center, context):
 def test_cbow_and_skipgram_masks_keep_the_same_pairs(pairs, epoch):
     cbow = Counter()
     for group in pairs["cbow"].row_groups():
-        cbow += _cbow_pairs(*mask_cbow(group, pairs["keep"], 3, 7, epoch))
+        cbow += _cbow_pairs(*mask_cbow(group, pairs["keep"], 3, sampling.HostDraws(7, epoch)))
     sg = Counter()
     for group in pairs["skipgram"].row_groups():
-        center, context = mask_skipgram(group, pairs["keep"], 3, 7, epoch)
+        center, context = mask_skipgram(group, pairs["keep"], 3, sampling.HostDraws(7, epoch))
         sg += Counter(zip(center.tolist(), context.tolist()))
     # A CBOW row whose center survives but has no context left is dropped; skip-gram has no such row.
     assert cbow == sg and sum(cbow.values()) > 1000
@@ -123,8 +130,8 @@ def test_cbow_and_skipgram_masks_keep_the_same_pairs(pairs, epoch):
 
 def test_masks_change_with_the_epoch(pairs):
     group = next(iter(pairs["skipgram"].row_groups()))
-    a = mask_skipgram(group, pairs["keep"], 3, 7, 0)[1]
-    b = mask_skipgram(group, pairs["keep"], 3, 7, 1)[1]
+    a = mask_skipgram(group, pairs["keep"], 3, sampling.HostDraws(7, 0))[1]
+    b = mask_skipgram(group, pairs["keep"], 3, sampling.HostDraws(7, 1))[1]
     assert a.shape != b.shape or np.any(a != b)
 
 
@@ -132,7 +139,7 @@ def test_no_subsampling_and_window_one_keeps_every_adjacent_pair(pairs):
     ones = np.ones_like(pairs["keep"])
     total = 0
     for group in pairs["skipgram"].row_groups():
-        center, _ = mask_skipgram(group, ones, 1, 7, 0)
+        center, _ = mask_skipgram(group, ones, 1, sampling.HostDraws(7, 0))
         total += center.shape[0]
     n_adjacent = sum(int((np.abs(g["offset"]) == 1).sum()) for g in pairs["skipgram"].row_groups())
     assert total == n_adjacent
@@ -144,7 +151,7 @@ def test_batches_hold_every_masked_example_once(pairs, model, buffer_size):
     source = pairs[model]
     expected = Counter()
     for group in source.row_groups():
-        center, context = (mask_cbow if model == "cbow" else mask_skipgram)(group, pairs["keep"], 3, 7, 2)
+        center, context = (mask_cbow if model == "cbow" else mask_skipgram)(group, pairs["keep"], 3, sampling.HostDraws(7, 2))
         expected += Counter(zip(center.tolist(), map(str, context.tolist())))
     got, progress, sizes = Counter(), 0.0, []
     for batch in batches_of(source, pairs["keep"], 7, 2, 64, buffer_size):

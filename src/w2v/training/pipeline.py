@@ -5,16 +5,19 @@ epoch's subsampling and shrinking windows, see `sampling`), passes the survivors
 `ShuffleBuffer` and cuts it into batches; every array call goes through the arrays' own module
 (NumPy or CuPy). Where it runs is chosen once, by `pipeline_for(device)`:
 
-- `HostPipeline` (CPU): row groups are masked one at a time (cache-friendly), negatives drawn per
-  batch, and a prefetch thread prepares the next batches while the step runs on a spare core.
+- `HostPipeline` (CPU): row groups are masked one at a time (cache-friendly, each position's keep
+  draw made once: `sampling.HostDraws`), negatives drawn per batch, and a prefetch thread prepares
+  the next batches while the step runs on a spare core.
 - `DevicePipeline` (GPU): the pairs stay on the device across epochs when they fit (copied there in
   the id check's pass), chunks of a shuffle buffer are masked at once and the negatives of a whole
   buffer drawn at once (fewer launches), so a batch is device slices only and the host waits for the
   device once per chunk (the masked size), never per batch. The loss stays on the device and is read
   every `LOSS_READ_EVERY` batches.
 
-The draws do not depend on either choice: the buffer shuffles after the same source rows, and the
-negatives of example group i (or batch i) are the draws i * k ... of the epoch's stream.
+The masks and negatives do not depend on either choice: the buffer shuffles after the same source
+rows, and the negatives of example group i (or batch i) are the draws i * k ... of the epoch's
+stream. The shuffle's order does: NumPy's generator on the host, a sort of counter keys on a GPU
+(`sampling.argsort_permutation`, which the CPU reproduces when a test swaps it in).
 """
 
 from __future__ import annotations
@@ -74,8 +77,9 @@ class BatchPlan:
             raise ValueError(f"batch_size {self.batch_size} is not a multiple of the negative group {self.group}")
 
 
-def mask_cbow(group: dict[str, Any], keep_prob: Any, window: int, seed: int, epoch: int) -> tuple[Any, Any]:
-    """(center, context) of the rows that survive this epoch's subsampling and shrinking window.
+def mask_cbow(group: dict[str, Any], keep_prob: Any, window: int, draws: sampling.Draws) -> tuple[Any, Any]:
+    """(center, context) of the rows that survive this epoch's subsampling and shrinking window
+    (`draws`, the epoch's).
 
     A context slot survives when its word is kept and its offset is within the center's window; a
     row survives when its center is kept and at least one context slot does.
@@ -83,25 +87,24 @@ def mask_cbow(group: dict[str, Any], keep_prob: Any, window: int, seed: int, epo
     pos, center, ctx = group["position"], group["center"], group["context"]
     xp = cuda.get_array_module(pos)
     offs = xp.concatenate([xp.arange(-window, 0), xp.arange(1, window + 1)])
-    b = sampling.window_sizes(pos, window, seed, epoch)
+    b = draws.window_sizes(pos, window)
     slot = (ctx != 0) & (xp.abs(offs)[None, :] <= b[:, None])
-    slot &= sampling.window_keep_mask(pos, offs, ctx, keep_prob, seed, epoch)
+    slot &= draws.window_keep(pos, offs, ctx, keep_prob)
     # Rows with a context word left, counted by einsum: any() along rows of a few slots is slow.
     has_context = xp.einsum("ij->i", slot.astype(xp.float32)) > 0
-    rows = sampling.keep_mask(pos, center, keep_prob, seed, epoch) & has_context
+    rows = draws.keep(pos, center, keep_prob) & has_context
     idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
     return xp.take(center, idx), xp.take(ctx * slot, idx, axis=0)  # dropped slots become 0, padding
 
 
-def mask_skipgram(group: dict[str, Any], keep_prob: Any, window: int, seed: int, epoch: int) -> tuple[Any, Any]:
+def mask_skipgram(group: dict[str, Any], keep_prob: Any, window: int, draws: sampling.Draws) -> tuple[Any, Any]:
     """(center, context) of the pairs whose two occurrences are kept and within the center's window."""
     pos, center, ctx, off = group["position"], group["center"], group["context"], group["offset"]
     xp = cuda.get_array_module(pos)
     off = off.astype(xp.int64)
-    b = sampling.window_sizes(pos, window, seed, epoch)
-    rows = xp.abs(off) <= b
-    rows &= sampling.keep_mask(pos, center, keep_prob, seed, epoch)
-    rows &= sampling.keep_mask(pos + off, ctx, keep_prob, seed, epoch)
+    rows = xp.abs(off) <= draws.window_sizes(pos, window)
+    rows &= draws.keep(pos, center, keep_prob)
+    rows &= draws.keep(pos + off, ctx, keep_prob)
     idx = xp.flatnonzero(rows)  # on a GPU the one device->host sync of the chunk (its size)
     return xp.take(center, idx), xp.take(ctx, idx)
 
@@ -115,9 +118,9 @@ class ShuffleBuffer:
     attributes the buffer's source rows to its batches pro rata, so the schedule advances smoothly.
     """
 
-    def __init__(self, plan: BatchPlan, seed: int, epoch: int) -> None:
-        self.plan, self.seed, self.epoch = plan, seed, epoch
-        self.key = sampling.negative_key(seed, epoch)
+    def __init__(self, plan: BatchPlan, draws: sampling.Draws) -> None:
+        self.plan, self.draws = plan, draws
+        self.key = draws.negative_key()
         self.centers: list[Any] = []
         self.contexts: list[Any] = []
         self.held = 0  # examples in the buffer
@@ -171,7 +174,7 @@ class ShuffleBuffer:
         xp = cuda.get_array_module(self.centers[0])
         center = xp.concatenate(self.centers) if len(self.centers) > 1 else self.centers[0]
         context = xp.concatenate(self.contexts) if len(self.contexts) > 1 else self.contexts[0]
-        order = sampling.permutation(self.held, self.seed, self.epoch, self.drains, xp)
+        order = self.draws.shuffle(self.held, self.drains, xp)
         self.drains += 1
         return xp.take(center, order), xp.take(context, order, axis=0)
 
@@ -183,10 +186,11 @@ def epoch_batches(source: Any, plan: BatchPlan, pipeline: Any, seed: int, epoch:
     the last shuffle, it drains. Counting source rows (not surviving examples) makes every pipeline
     shuffle at the same row groups, so their draws agree.
     """
-    buffer = ShuffleBuffer(plan, seed, epoch)
+    draws = pipeline.draws(seed, epoch)
+    buffer = ShuffleBuffer(plan, draws)
     rows_in = 0  # source rows that entered the buffer since the last shuffle
     for chunk in pipeline.chunks(source, plan.buffer_size, source.order(seed, epoch)):
-        center, context = plan.mask(chunk, plan.keep_prob, plan.window, seed, epoch)
+        center, context = plan.mask(chunk, plan.keep_prob, plan.window, draws)
         rows = chunk["position"].shape[0]
         buffer.add(center, context, rows)
         rows_in += rows
@@ -245,6 +249,7 @@ class HostPipeline:
 
     device = "cpu"
     backend = HOST  # the ops' host flavour: character bags as CSR, negatives in cache-sized chunks
+    draws = sampling.HostDraws  # window masks drawn once per position, NumPy's shuffle
     draw_per_buffer = False  # per batch, in the prefetch thread, overlapping the step
     dense_updates = False  # sparse gradients are coalesced and touch only their rows
 
@@ -280,6 +285,7 @@ class DevicePipeline:
     """Training on one GPU (CuPy), in one process; the pairs stay on the device when they fit
     `cache_bytes`, else they stream from the host a chunk at a time."""
 
+    draws = sampling.Draws  # every draw made where the arrays are, the shuffle a sort of counter keys
     draw_per_buffer = True
     dense_updates = True  # a dense scatter is one kernel, with no sort or host sync
 

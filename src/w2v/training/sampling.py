@@ -6,7 +6,9 @@ row group can be masked on its own, in any order, on CPU or GPU, and an epoch re
 checkpoint draws exactly what an uninterrupted run would. Negatives are drawn the same way, by
 counter (the example's index in the epoch), so they can be drawn per batch or for a whole shuffle
 buffer at once, on the host or on the device, with the same result. The shuffle of each buffer
-(`permutation`) is a pure function of (seed, epoch, buffer index) too.
+is a pure function of (seed, epoch, buffer index) too: NumPy's generator on the host
+(`permutation`), a sort of counter keys on a GPU (`argsort_permutation`, which NumPy reproduces).
+`Draws` and `HostDraws` bind one epoch's draws for the device's and the host's pipeline.
 """
 
 from __future__ import annotations
@@ -80,16 +82,19 @@ def keep_mask(positions: Any, ids: Any, keep_prob: Any, seed: int, epoch: int) -
 
 
 def window_keep_mask(positions: Any, offsets: Any, ids: Any, keep_prob: Any, seed: int, epoch: int) -> Any:
-    """`keep_mask` of the occurrences at `positions[:, None] + offsets[None, :]` (`ids` of that shape).
+    """`keep_mask` of the occurrences at `positions[:, None] + offsets[None, :]` (`ids` of that shape),
+    one draw per (row, offset), on NumPy or CuPy."""
+    return keep_mask(positions[:, None] + offsets[None, :], ids, keep_prob, seed, epoch)
 
-    On the CPU, when `positions` are consecutive (a row group of CBOW rows), each position is drawn
-    once and each offset's column is a shifted view of those draws, instead of mixing bits for every
-    (row, offset) pair; the draws are the same.
-    """
-    xp = _xp(positions)
+
+def host_window_keep_mask(positions: np.ndarray, offsets: np.ndarray, ids: np.ndarray, keep_prob: np.ndarray,
+                          seed: int, epoch: int) -> np.ndarray:
+    """`window_keep_mask` on NumPy: when `positions` are consecutive (a row group of CBOW rows), each
+    position is drawn once and each offset's column is a shifted view of those draws, instead of
+    mixing bits for every (row, offset) pair; the draws are the same."""
     n = positions.shape[0]
-    if xp is not np or n < 2 or not bool((np.diff(positions) == 1).all()):
-        return keep_mask(positions[:, None] + offsets[None, :], ids, keep_prob, seed, epoch)
+    if n < 2 or not bool((np.diff(positions) == 1).all()):
+        return window_keep_mask(positions, offsets, ids, keep_prob, seed, epoch)
     first, last = int(offsets.min()), int(offsets.max())
     start = int(positions[0]) + first
     drawn = uniform(np.arange(start, start + n + last - first, dtype=np.int64), stream_key(seed, epoch, STREAM_KEEP))
@@ -148,19 +153,15 @@ def negative_key(seed: int, epoch: int) -> int:
     return stream_key(seed, epoch, STREAM_NEGATIVE)
 
 
-def permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np) -> Any:
-    """A random order of `n` items for shuffle buffer `index` of an epoch, as an `xp` int array.
-
-    NumPy: a `numpy.random.Generator` permutation (4x faster than sorting random keys on the CPU);
-    CuPy: `argsort_permutation`, made and sorted on the device with no host round trip.
-    """
-    if xp is not np:
-        return argsort_permutation(n, seed, epoch, index, xp)
+def permutation(n: int, seed: int, epoch: int, index: int) -> np.ndarray:
+    """A random order of `n` items for shuffle buffer `index` of an epoch, on the host: a
+    `numpy.random.Generator` permutation (4x faster than `argsort_permutation` on the CPU)."""
     return np.random.default_rng(_shuffle_key(seed, epoch, index)).permutation(n)
 
 
 def argsort_permutation(n: int, seed: int, epoch: int, index: int, xp: Any = np) -> Any:
-    """The device's shuffle: an argsort of counter-based random keys, on any array module.
+    """The device's shuffle: an argsort of counter-based random keys, made and sorted where `xp`
+    (NumPy or CuPy) keeps its arrays, with no host round trip.
 
     The keys are distinct (splitmix64 is a bijection), so the order does not depend on the sort
     algorithm: NumPy reproduces a GPU's order exactly.
@@ -181,3 +182,39 @@ def part_order(n: int, seed: int, epoch: int) -> list[int]:
 
 def _xp(x: Any) -> Any:
     return get_array_module(x)
+
+
+class Draws:
+    """One epoch's draws for one seed (subsampling, windows, shuffles) on NumPy or CuPy arrays alike:
+    the device's flavour. `HostDraws` is the CPU's: the same masks and windows, faster on NumPy, and
+    its own shuffle order. The training pipeline names which one it uses (`pipeline.draws`)."""
+
+    def __init__(self, seed: int, epoch: int) -> None:
+        self.seed, self.epoch = seed, epoch
+
+    def keep(self, positions: Any, ids: Any, keep_prob: Any) -> Any:
+        return keep_mask(positions, ids, keep_prob, self.seed, self.epoch)
+
+    def window_keep(self, positions: Any, offsets: Any, ids: Any, keep_prob: Any) -> Any:
+        return window_keep_mask(positions, offsets, ids, keep_prob, self.seed, self.epoch)
+
+    def window_sizes(self, positions: Any, window: int) -> Any:
+        return window_sizes(positions, window, self.seed, self.epoch)
+
+    def negative_key(self) -> int:
+        return negative_key(self.seed, self.epoch)
+
+    def shuffle(self, n: int, index: int, xp: Any) -> Any:
+        """The order of shuffle buffer `index` (`n` examples held as `xp` arrays)."""
+        return argsort_permutation(n, self.seed, self.epoch, index, xp)
+
+
+class HostDraws(Draws):
+    """The CPU's draws: the same values, the window mask drawn once per position of a row group and
+    the shuffle from NumPy's generator."""
+
+    def window_keep(self, positions: Any, offsets: Any, ids: Any, keep_prob: Any) -> Any:
+        return host_window_keep_mask(positions, offsets, ids, keep_prob, self.seed, self.epoch)
+
+    def shuffle(self, n: int, index: int, xp: Any) -> Any:
+        return permutation(n, self.seed, self.epoch, index)
