@@ -27,6 +27,7 @@ declare -A MODULES=(
     [hogwild]="src/w2v/training/hogwild.py|tests/test_hogwild_edges.py tests/test_train_hogwild.py tests/test_train_outputs.py tests/test_train.py"
     [optim]="src/w2v/training/optim.py|tests/test_optim_edges.py tests/test_train.py tests/test_models.py"
     [train]="src/w2v/training/train.py|tests/test_train.py tests/test_resume_fingerprint.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_device.py tests/test_train_pinned.py tests/test_train_fake_device.py"
+    [ops]="src/w2v/training/ops.py|tests/test_ops_edges.py tests/test_models.py tests/test_models_edges.py tests/test_models_chars.py tests/test_pipeline_edges.py tests/test_train_fake_device.py tests/test_train_pinned.py"
     [models]="src/w2v/training/models.py|tests/test_models_edges.py tests/test_models.py tests/test_models_chars.py tests/test_train_outputs.py tests/test_train_semantics.py tests/test_train_pinned.py"
     [word2vec_format]="src/w2v/vectors/word2vec_format.py|tests/test_word2vec_format_edges.py tests/test_vectors.py tests/test_export.py"
     [vectors]="src/w2v/vectors/keyed.py|tests/test_vectors.py tests/test_vectors_edges.py tests/test_vectors_chars.py tests/test_evaluation.py tests/test_neighbors.py tests/test_export.py"
@@ -40,7 +41,7 @@ declare -A MODULES=(
     [count_merge]="src/w2v/data/count_merge.py|tests/test_count_merge_edges.py tests/test_count_merge.py"
     [chars]="src/w2v/data/chars.py|tests/test_chars.py tests/test_chars_edges.py tests/test_models_chars.py tests/test_vectors_chars.py"
 )
-ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train models vectors corpus vocab pairs counts count_merge chars)
+ORDER=(checkpoint sampling loop word2vec_format pipeline reader settings registry hogwild optim train ops models vectors corpus vocab pairs counts count_merge chars)
 
 if [[ $# -eq 0 ]]; then
     for name in "${ORDER[@]}"; do printf '%-16s %s\n' "$name" "${MODULES[$name]//|/   <- }"; done

@@ -99,3 +99,15 @@ def test_part_order_shuffles_two_or_more_parts_per_epoch():
     # Its own stream: not the order another stream's key would give.
     other = np.random.default_rng(sampling.stream_key(1, 0, sampling.STREAM_SHUFFLE)).permutation(50).tolist()
     assert sampling.part_order(50, 1, 0) != other
+
+
+def test_the_devices_shuffle_is_made_on_the_device(fake_gpu):
+    """`Draws.shuffle` sorts its keys where the arrays live (on the fake CuPy here), in the order
+    that `argsort_permutation` gives on NumPy; `HostDraws.shuffle` is NumPy's generator."""
+    import sys  # noqa: PLC0415
+
+    fake, _ = fake_gpu
+    order = sampling.Draws(3, 1).shuffle(50, 2, sys.modules["cupy"])
+    assert isinstance(order, fake.FakeArray)
+    np.testing.assert_array_equal(np.asarray(order), sampling.argsort_permutation(50, 3, 1, 2))
+    np.testing.assert_array_equal(sampling.HostDraws(3, 1).shuffle(50, 2, np), sampling.permutation(50, 3, 1, 2))

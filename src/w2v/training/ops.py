@@ -83,7 +83,8 @@ class HostBags(Bags):
         ids = np.take(self.rows.reshape(-1), source)
         weights = np.take(self.weights.reshape(-1), source)
         row_ends = ends.reshape(n, k)[:, -1] if k else np.zeros(n, dtype=ends.dtype)
-        offsets = np.concatenate([np.zeros(1, dtype=row_ends.dtype), row_ends[:-1]])
+        offsets = np.zeros(n, dtype=row_ends.dtype)  # no bag at all when n is 0
+        offsets[1:] = row_ends[:-1]
         if scale is not None:
             weights = weights * np.repeat(scale.astype(weights.dtype, copy=False), np.diff(offsets, append=total))
         return ids, weights, offsets
@@ -96,9 +97,9 @@ class DeviceBags(Bags):
 
     def sum(self, weight: jingu.Tensor, words: Any, scale: Any = None) -> jingu.Tensor:
         xp = get_array_module(words)
-        n = words.shape[0]
-        rows = xp.take(self.rows, words, axis=0).reshape(n, -1)
-        weights = xp.take(self.weights, words, axis=0).reshape(n, -1)
+        n, width = words.shape[0], words.shape[1] * self.rows.shape[1]  # not -1: n may be 0
+        rows = xp.take(self.rows, words, axis=0).reshape(n, width)
+        weights = xp.take(self.weights, words, axis=0).reshape(n, width)
         if scale is not None:
             weights = weights * scale[:, None]
         return F.embedding_bag(rows, weight, mode="sum", padding_idx=PAD_ID, per_sample_weights=weights, sparse=True)
