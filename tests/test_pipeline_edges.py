@@ -116,9 +116,41 @@ def test_the_host_pipeline_prefetches_only_with_a_core_to_spare(monkeypatch):
     monkeypatch.setattr(pl, "_usable_cores", lambda: 2)
     items = iter(range(5))
     assert pl.HostPipeline(workers=2).stream(items) is items  # a worker on every core: no thread
-    spare = pl.HostPipeline(workers=1).stream(iter(range(5)))
-    assert spare is not items and list(spare) == list(range(5))
+    batches = iter(range(5))
+    spare = pl.HostPipeline(workers=1).stream(batches)
+    assert spare is not batches and list(spare) == list(range(5))  # through the thread
     assert pl.HostPipeline(workers=1).spare_core and not pl.HostPipeline(workers=2).spare_core
+
+
+@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+def test_device_batches_and_their_shuffles_stay_on_the_device(zipf_pairs, tables, fake_cuda, monkeypatch, model):
+    """Every batch of a device epoch is device arrays, and each buffer's order is made there: an
+    order made on the host would have to cross to the device for every buffer."""
+    fake, _ = fake_cuda
+    orders = []
+    real = sampling.Draws.shuffle
+    monkeypatch.setattr(sampling.Draws, "shuffle", lambda self, n, index, xp: orders.append(real(self, n, index, xp))
+                        or orders[-1])
+    source = pairs_dataset(zipf_pairs / f"{model}.parquet", model, 3)
+    put = lambda a: cuda.to_device(a, GPU)  # noqa: E731
+    batches = list(batches_of(source, put(tables["keep"]), 7, 1, 64, 1200, put(tables["table"]), 3, 0,
+                              pl.DevicePipeline(GPU)))
+    assert len(orders) >= 3 and all(isinstance(order, fake.FakeArray) for order in orders)
+    for batch in batches:
+        assert all(isinstance(a, fake.FakeArray) for a in (batch.center, batch.context, batch.negatives))
+
+
+def test_a_prefetch_waits_for_a_slow_consumer():
+    """The queue stays full longer than the producer's put timeout: it keeps trying (giving up would
+    leave the consumer waiting for ever on an empty queue)."""
+    got = []
+    stream = pl.prefetch(iter(range(8)), depth=2)
+    got.append(next(stream))
+    time.sleep(0.35)  # over three put timeouts with the queue full
+    reader = threading.Thread(target=lambda: got.extend(stream), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert not reader.is_alive() and got == list(range(8))
 
 
 def test_a_prefetch_left_early_stops_its_thread():
