@@ -141,3 +141,16 @@ def test_an_unreadable_counts_file_says_to_rerun_clean(tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(UserError, match=r"c.parquet is not a readable Parquet file .*; rerun `w2v clean --counts` \(rule clean\)$"):
         read_partition(bad, 0, 2)
+
+
+def test_a_partition_keeps_no_more_candidates_than_the_vocabulary_can_hold(tmp_path):
+    """With max_vocab_size N, a partition hands on its N most frequent tokens at most (no more can
+    reach the vocabulary), so the files the final step reads stay bounded by N per partition."""
+    counts = Counter({f"词{i}": 100 - i for i in range(40)})
+    path = tmp_path / "counts-0.parquet"
+    write_counts(shard_counts(counts, sentences=1), path)
+    whole = merge_partition([path], 0, 1, 1, None)
+    capped = merge_partition([path], 0, 1, 1, 5)
+    assert whole.candidates.num_rows == 40
+    assert capped.candidates.to_pydict()["token"] == [f"词{i}" for i in range(5)]
+    assert capped.summary == whole.summary  # the totals still count every token
