@@ -141,12 +141,24 @@ def test_resume_with_characters_matches_and_another_table_starts_afresh(corpus, 
 def test_bad_character_tables_are_user_errors(corpus, tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         run(corpus, tmp_path, _table=tmp_path / "missing.tsv")
-    with pytest.raises(UserError, match="min_char_count"):
+    table = corpus["root"] / "chars.tsv"
+    with pytest.raises(UserError) as error:
         run(corpus, tmp_path, min_char_count=10**9)
+    assert str(error.value) == (f"no character of {table} occurs at least train.min_char_count=1000000000 times; "
+                                "lower it, or set train.chars to none")
     partial = tmp_path / "partial.tsv"
     partial.write_text("id\tchar\tcount\n0\t甲\t5\n", encoding="utf-8")
-    with pytest.raises(UserError, match="rerun `w2v vocab`"):
+    with pytest.raises(UserError) as error:
         run(corpus, tmp_path, _table=partial)
+    assert str(error.value) == (f"{partial} lacks characters of the vocabulary's words (e.g. ['一', '七', '三']); "
+                                "it was written for another vocabulary: rerun `w2v vocab` (rule vocab)")
+    # A table that lacks only the most frequent word's character (the vocabulary's first word).
+    full = load_char_table(table)
+    first = load_vocab(corpus["vocab"]).tokens[1]
+    keep = [i for i, c in enumerate(full.chars) if c not in first]
+    write_char_table(type(full)([full.chars[i] for i in keep], full.counts[keep]), tmp_path / "no-first.tsv")
+    with pytest.raises(UserError, match=rf"lacks characters of the vocabulary's words \(e\.g\. \['{first}'\]\)"):
+        run(corpus, tmp_path, _table=tmp_path / "no-first.tsv")
     assert not (tmp_path / "v.vec").exists()
 
 

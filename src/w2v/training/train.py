@@ -140,8 +140,7 @@ def fit(epochs: Epochs, prepared: Prepared, checkpoint: str | Path | None, start
             save_checkpoint(checkpoint, {
                 "fingerprint": prepared.fingerprint, "epoch": epoch + 1, "model": run.net.state_dict(),
                 "optimizer": run.opt.state_dict(), "history": history["epochs"],
-                "rng": {"seed": run.settings.seed, "next_epoch": epoch + 1},
-            })
+            })  # no generator state: every draw is a function of (seed, epoch, counter)
 
 
 def export(prepared: Prepared, files: TrainFiles) -> None:
