@@ -138,6 +138,22 @@ def train_files(model, pairs, vocab, settings, out_vec, out_history, checkpoint_
         training.save_checkpoint = real
 
 
+def keep_prepared(monkeypatch) -> dict:
+    """Wrap `w2v.training.train.prepare` for one test so that what it made can be looked at after
+    the run: `made["prepared"]` (its model, optimizer and plan are in `.run`)."""
+    import w2v.training.train as training  # noqa: PLC0415
+
+    made = {}
+    real = training.prepare
+
+    def keep(*args, **kwargs):
+        made["prepared"] = real(*args, **kwargs)
+        return made["prepared"]
+
+    monkeypatch.setattr(training, "prepare", keep)
+    return made
+
+
 def batches_of(source, keep, seed, epoch, batch_size, buffer_size, table=None, negative=0, shared=0, pipeline=None,
                group=1):
     """One epoch's batches of `source` (a PairsDataset or a worker's slice) with the plan spelled out

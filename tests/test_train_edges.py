@@ -12,6 +12,7 @@ import pytest
 
 import jingu
 import w2v.training.train as training
+from helpers import keep_prepared
 from helpers import train_files as train
 from w2v.data.pairs import write_pairs
 from w2v.data.vocab import make_vocab
@@ -24,19 +25,6 @@ def _run(zipf_pairs, out, device="cpu", model="cbow", **settings):
     out.mkdir(parents=True, exist_ok=True)
     return train(model, zipf_pairs / f"{model}.parquet", zipf_pairs / "vocab.tsv", {**FAST, **settings},
                  out / "v.vec", out / "h.json", device=device)
-
-
-def _prepared(monkeypatch) -> dict:
-    """Keeps what `prepare` made, to look at the run's optimizer."""
-    made = {}
-    real = training.prepare
-
-    def keep(*args, **kwargs):
-        made["prepared"] = real(*args, **kwargs)
-        return made["prepared"]
-
-    monkeypatch.setattr(training, "prepare", keep)
-    return made
 
 
 def test_the_history_gives_words_per_second_over_all_epochs(zipf_pairs, tmp_path):
@@ -91,7 +79,7 @@ def test_adagrad_updates_densely_on_a_gpu_only(zipf_pairs, tmp_path, monkeypatch
     """On a GPU one dense scatter beats sorting the rows; on the CPU the sparse step touches fewer rows."""
     if device == "cuda":
         request.getfixturevalue("fake_cuda")
-    made = _prepared(monkeypatch)
+    made = keep_prepared(monkeypatch)
     _run(zipf_pairs, tmp_path, device=device, optimizer="adagrad", batch_size=256, alpha=0.05)
     opt = made["prepared"].run.opt
     assert type(opt).__name__ == "RowAdagrad" and opt.dense is (device == "cuda")

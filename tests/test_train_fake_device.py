@@ -9,6 +9,7 @@ import logging
 import numpy as np
 import pytest
 
+from helpers import keep_prepared
 from helpers import train_files as train
 from w2v.training import pipeline
 from w2v.training.ops import DeviceBags, DeviceNegativeSampling
@@ -68,20 +69,10 @@ def test_pairs_too_large_for_the_device_cache_stream_to_the_same_vectors(zipf_pa
 
 def test_the_model_and_the_optimizer_state_live_on_the_device(zipf_pairs, tmp_path, fake_cuda, monkeypatch):
     """Tables on the host would still train on the fake (its arrays are NumPy's subclass), so look."""
-    import w2v.training.train as training  # noqa: PLC0415
-
     fake, _ = fake_cuda
-    made = {}
-    real_prepare = training.prepare
-
-    def keep(*args, **kwargs):
-        prepared = real_prepare(*args, **kwargs)
-        made["setup"] = prepared.run
-        return prepared
-
-    monkeypatch.setattr(training, "prepare", keep)
+    made = keep_prepared(monkeypatch)
     _train(zipf_pairs, tmp_path / "dev", settings={"chars": "cwe", "min_char_count": 1})
-    setup = made["setup"]
+    setup = made["prepared"].run
     arrays = [p.data for p in setup.net.parameters()] + [s["sum"] for s in setup.opt.state.values()]
     arrays += [setup.plan.keep_prob, setup.plan.table, *setup.net.bags]
     assert arrays and all(isinstance(a, fake.FakeArray) for a in arrays)
